@@ -1,0 +1,90 @@
+"""Client-side pacing so one QBO company never sees more than Intuit's limits from all our workers.
+
+Intuit counts per realm and app: 10 requests a second, 500 a minute, 40 batch requests a minute. The
+counters live behind PacingState so the Frappe layer can share them across workers through Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from qbo_connector.qbo.constants import BATCH_LIMIT_PER_MINUTE, LIMIT_PER_MINUTE, LIMIT_PER_SECOND
+
+
+class PacingState(Protocol):
+	def acquire(self, key: str, limit: int, window: float, now: float) -> float:
+		"""Record a hit and return 0.0 if key has fewer than limit hits in the last window seconds;
+		otherwise record nothing and return the seconds until a slot frees up."""
+		...
+
+
+class MemoryPacingState:
+	"""Sliding-window counters in process memory (one worker, tests, the emulator); thread-safe."""
+
+	def __init__(self) -> None:
+		self._hits: dict[str, deque[float]] = {}
+		self._lock = threading.Lock()
+
+	def acquire(self, key: str, limit: int, window: float, now: float) -> float:
+		with self._lock:
+			hits = self._hits.setdefault(key, deque())
+			while hits and hits[0] <= now - window:
+				hits.popleft()
+			if len(hits) < limit:
+				hits.append(now)
+				return 0.0
+			return max(hits[len(hits) - limit] + window - now, 1e-3)
+
+	def reset(self) -> None:
+		with self._lock:
+			self._hits.clear()
+
+
+class Pacer:
+	"""Blocks before each request until every limit for the realm allows it."""
+
+	def __init__(
+		self,
+		state: PacingState | None = None,
+		clock: Callable[[], float] = time.time,
+		sleep: Callable[[float], None] = time.sleep,
+		per_second: int = LIMIT_PER_SECOND,
+		per_minute: int = LIMIT_PER_MINUTE,
+		batch_per_minute: int = BATCH_LIMIT_PER_MINUTE,
+		prefix: str = "qbo_pacing",
+	) -> None:
+		# time.time (not monotonic) by default: the shared Redis state compares timestamps across processes.
+		self.state = state if state is not None else MemoryPacingState()
+		self.clock = clock
+		self.sleep = sleep
+		self.per_second = per_second
+		self.per_minute = per_minute
+		self.batch_per_minute = batch_per_minute
+		self.prefix = prefix
+
+	def _limits(self, realm_id: str, batch: bool) -> list[tuple[str, int, float]]:
+		# Longest windows first: a hit recorded there while a shorter window makes us wait is early by at
+		# most that short wait, whereas the reverse order could record a per-second hit a minute too early.
+		base = f"{self.prefix}:{realm_id}"
+		limits = []
+		if batch:
+			limits.append((f"{base}:batch_minute", self.batch_per_minute, 60.0))
+		limits.append((f"{base}:minute", self.per_minute, 60.0))
+		limits.append((f"{base}:second", self.per_second, 1.0))
+		return limits
+
+	def wait(self, realm_id: str, batch: bool = False) -> float:
+		"""Sleep until a request (or batch request) for realm_id may go; returns the seconds slept."""
+		slept = 0.0
+		for key, limit, window in self._limits(str(realm_id), batch):
+			while True:
+				delay = self.state.acquire(key, limit, window, self.clock())
+				if delay <= 0:
+					break
+				self.sleep(delay)
+				slept += delay
+		return slept
