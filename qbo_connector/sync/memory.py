@@ -1,0 +1,291 @@
+"""MemoryStore: the whole Store in memory, thread-safe. Used by tests and by the README's offline demo.
+
+It behaves like the Frappe store should: links keyed by (realm, doctype, name), logs append-only with a
+"superseded" rule for retries, pulled Payment Entries idempotent on the QBO payment id.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .store import (
+	CUSTOMER,
+	ITEM,
+	PAYMENT_ENTRY,
+	CompanyMode,
+	ConnectionConfig,
+	Link,
+	LogEntry,
+	LogOutcome,
+)
+
+
+def _parse_dt(value: Any) -> datetime | None:
+	if isinstance(value, datetime):
+		return value
+	if not value:
+		return None
+	return datetime.fromisoformat(str(value))
+
+
+class MemoryStore:
+	"""An in-memory Store. Documents are deep-copied in and out so callers cannot mutate shared state."""
+
+	def __init__(self) -> None:
+		self._mutex = threading.RLock()
+		self._configs: dict[str, ConnectionConfig] = {}
+		self._docs: dict[tuple[str, str], dict[str, Any]] = {}
+		self._links: dict[tuple[str, str, str], Link] = {}
+		self._logs: dict[str, LogEntry] = {}
+		self._log_seq = itertools.count(1)
+		self._watermarks: dict[tuple[str, str], datetime] = {}
+		self._events: set[str] = set()
+		self._locks: dict[str, threading.Lock] = {}
+		self._pulled_payments: dict[str, str] = {}
+		self._name_seq = itertools.count(1)
+
+	# -- seeding (not part of the protocol) ---------------------------------------------------------------
+	def add_config(self, config: ConnectionConfig) -> None:
+		with self._mutex:
+			self._configs[config.company] = config
+
+	def add_doc(self, doc: dict[str, Any]) -> None:
+		with self._mutex:
+			self._docs[(doc["doctype"], doc["name"])] = copy.deepcopy(doc)
+
+	def load_fixtures(self, directory: str | Path) -> list[dict[str, Any]]:
+		"""Load every ERPNext fixture JSON of a directory; returns the documents."""
+		docs = []
+		for path in sorted(Path(directory).glob("*.json")):
+			doc = json.loads(path.read_text())
+			self.add_doc(doc)
+			docs.append(doc)
+		return docs
+
+	def update_doc(self, doctype: str, name: str, **values: Any) -> None:
+		"""Change fields of a stored document (tests: due date changed after submit, cancel, ...)."""
+		with self._mutex:
+			self._docs[(doctype, name)].update(copy.deepcopy(values))
+
+	def docs(self, doctype: str) -> list[dict[str, Any]]:
+		with self._mutex:
+			return [copy.deepcopy(d) for (dt, _), d in self._docs.items() if dt == doctype]
+
+	def links(self, realm_id: str | None = None) -> list[Link]:
+		with self._mutex:
+			return [replace(x) for x in self._links.values() if realm_id in (None, x.realm_id)]
+
+	def logs(self) -> list[LogEntry]:
+		with self._mutex:
+			return [replace(x) for x in self._logs.values()]
+
+	# -- connection -------------------------------------------------------------------------------------
+	def get_config(self, company: str) -> ConnectionConfig | None:
+		with self._mutex:
+			config = self._configs.get(company)
+			return copy.deepcopy(config) if config else None
+
+	def get_config_for_realm(self, realm_id: str) -> ConnectionConfig | None:
+		with self._mutex:
+			for config in self._configs.values():
+				if config.realm_id == realm_id:
+					return copy.deepcopy(config)
+			return None
+
+	def save_company_mode(self, company: str, mode: CompanyMode) -> None:
+		with self._mutex:
+			self._configs[company].company_mode = replace(mode)
+
+	# -- documents --------------------------------------------------------------------------------------
+	def get_doc(self, doctype: str, name: str) -> dict[str, Any] | None:
+		with self._mutex:
+			doc = self._docs.get((doctype, name))
+			return copy.deepcopy(doc) if doc is not None else None
+
+	def _linked_to(self, doctype: str, customer: str, flag: str) -> dict[str, Any] | None:
+		candidates = []
+		for (dt, _), doc in self._docs.items():
+			if dt != doctype:
+				continue
+			for link in doc.get("links") or []:
+				if link.get("link_doctype") == CUSTOMER and link.get("link_name") == customer:
+					candidates.append(doc)
+		candidates.sort(key=lambda d: -int(d.get(flag) or 0))
+		return copy.deepcopy(candidates[0]) if candidates else None
+
+	def get_primary_address(self, customer: str) -> dict[str, Any] | None:
+		with self._mutex:
+			cust = self._docs.get((CUSTOMER, customer)) or {}
+			name = cust.get("customer_primary_address")
+			if name and ("Address", name) in self._docs:
+				return copy.deepcopy(self._docs[("Address", name)])
+			return self._linked_to("Address", customer, "is_primary_address")
+
+	def get_primary_contact(self, customer: str) -> dict[str, Any] | None:
+		with self._mutex:
+			cust = self._docs.get((CUSTOMER, customer)) or {}
+			name = cust.get("customer_primary_contact")
+			if name and ("Contact", name) in self._docs:
+				return copy.deepcopy(self._docs[("Contact", name)])
+			return self._linked_to("Contact", customer, "is_primary_contact")
+
+	def list_unsynced(self, company: str, doctype: str, submitted_before: datetime) -> list[str]:
+		with self._mutex:
+			config = self._configs.get(company)
+			if not config:
+				return []
+			names = []
+			for (dt, name), doc in self._docs.items():
+				if dt != doctype or doc.get("docstatus") != 1 or doc.get("company") != company:
+					continue
+				modified = _parse_dt(doc.get("modified"))
+				if modified and modified.tzinfo is None and submitted_before.tzinfo is not None:
+					modified = modified.replace(tzinfo=submitted_before.tzinfo)
+				if modified and modified > submitted_before:
+					continue
+				link = self._links.get((config.realm_id, dt, name))
+				if link and link.state != "pending":
+					continue
+				names.append(name)
+			return sorted(names)
+
+	# -- links ------------------------------------------------------------------------------------------
+	def get_link(self, realm_id: str, doctype: str, name: str) -> Link | None:
+		with self._mutex:
+			link = self._links.get((realm_id, doctype, name))
+			return copy.deepcopy(link) if link else None
+
+	def find_link(self, realm_id: str, qbo_entity: str, qbo_id: str) -> Link | None:
+		with self._mutex:
+			for link in self._links.values():
+				if link.realm_id == realm_id and link.qbo_entity == qbo_entity and link.qbo_id == str(qbo_id):
+					return copy.deepcopy(link)
+			return None
+
+	def save_link(self, link: Link) -> None:
+		with self._mutex:
+			self._links[(link.realm_id, link.doctype, link.name)] = copy.deepcopy(link)
+
+	# -- logs -------------------------------------------------------------------------------------------
+	def start_log(self, entry: LogEntry) -> str:
+		with self._mutex:
+			log_id = f"LOG-{next(self._log_seq):06d}"
+			self._logs[log_id] = replace(entry, id=log_id, status="Started")
+			return log_id
+
+	def finish_log(self, log_id: str, outcome: LogOutcome) -> None:
+		with self._mutex:
+			entry = self._logs[log_id]
+			for key, value in vars(outcome).items():
+				if value is not None or key in ("next_retry_at",):
+					setattr(entry, key, value)
+
+	def get_log(self, log_id: str) -> LogEntry | None:
+		with self._mutex:
+			entry = self._logs.get(log_id)
+			return replace(entry) if entry else None
+
+	def retry_candidates(self, now: datetime) -> list[LogEntry]:
+		with self._mutex:
+			newest: dict[tuple, LogEntry] = {}
+			for entry in self._logs.values():  # insertion order == attempt order
+				if entry.operation in ("bulk", "auto_push"):
+					continue
+				newest[(entry.realm_id, entry.operation, entry.doctype, entry.name)] = entry
+			out = []
+			for entry in newest.values():
+				if entry.status != "Failed":
+					continue
+				due = entry.next_retry_at is not None and entry.next_retry_at <= now
+				waiting = not entry.retryable and entry.doc_fingerprint is not None
+				if due or waiting:
+					out.append(replace(entry))
+			return out
+
+	# -- pull state -------------------------------------------------------------------------------------
+	def get_watermark(self, realm_id: str, key: str = "cdc") -> datetime | None:
+		with self._mutex:
+			return self._watermarks.get((realm_id, key))
+
+	def set_watermark(self, realm_id: str, value: datetime, key: str = "cdc") -> None:
+		with self._mutex:
+			self._watermarks[(realm_id, key)] = value
+
+	def claim_event(self, key: str) -> bool:
+		with self._mutex:
+			if key in self._events:
+				return False
+			self._events.add(key)
+			return True
+
+	def release_event(self, key: str) -> None:
+		with self._mutex:
+			self._events.discard(key)
+
+	# -- ERPNext writes on pull -------------------------------------------------------------------------
+	def _upsert(self, doctype: str, data: dict[str, Any], name: str | None, title_field: str) -> str:
+		with self._mutex:
+			if name is None:
+				wanted = data.get("name") or data.get(title_field)
+				existing = self._docs.get((doctype, wanted)) if wanted else None
+				if existing is not None:
+					name = wanted
+				else:
+					name = wanted or f"{doctype}-{next(self._name_seq)}"
+			doc = self._docs.get((doctype, name))
+			if doc is None:
+				doc = {"doctype": doctype, "name": name, "docstatus": 0}
+				self._docs[(doctype, name)] = doc
+			doc.update({k: copy.deepcopy(v) for k, v in data.items() if k not in ("name", "doctype")})
+			return name
+
+	def upsert_customer(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
+		return self._upsert(CUSTOMER, data, name, "customer_name")
+
+	def upsert_item(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
+		return self._upsert(ITEM, data, name, "item_code")
+
+	def create_payment_entry(self, company: str, data: dict[str, Any], qbo_payment_id: str) -> str:
+		with self._mutex:
+			key = f"{company}|{qbo_payment_id}"
+			if key in self._pulled_payments:
+				return self._pulled_payments[key]
+			name = f"QBO-PAY-{next(self._name_seq):05d}"
+			doc = copy.deepcopy(data)
+			doc.update({"doctype": PAYMENT_ENTRY, "name": name, "docstatus": 1, "company": company})
+			doc.setdefault("payment_type", "Receive")
+			self._docs[(PAYMENT_ENTRY, name)] = doc
+			self._pulled_payments[key] = name
+			for ref in doc.get("references") or []:
+				inv = self._docs.get(
+					(ref.get("reference_doctype") or "Sales Invoice", ref.get("reference_name"))
+				)
+				if inv is not None and inv.get("outstanding_amount") is not None:
+					inv["outstanding_amount"] = round(
+						float(inv["outstanding_amount"]) - float(ref.get("allocated_amount") or 0), 2
+					)
+			return name
+
+	def flag_qbo_state(self, doctype: str, name: str, state: str, message: str) -> None:
+		with self._mutex:
+			doc = self._docs.get((doctype, name))
+			if doc is not None:
+				doc["qbo_state"] = state
+				doc["qbo_message"] = message
+
+	# -- concurrency ------------------------------------------------------------------------------------
+	@contextmanager
+	def lock(self, key: str) -> Iterator[None]:
+		with self._mutex:
+			mutex = self._locks.setdefault(key, threading.Lock())
+		with mutex:
+			yield

@@ -1,0 +1,229 @@
+"""The engine's view of ERPNext: a small Protocol the Frappe layer implements over frappe.db.
+
+The engine never imports frappe. Everything it needs to read or write on the ERPNext side goes through
+`Store`, so the engine runs the same way under a bench, in tests (MemoryStore) and in the offline demo.
+Documents travel as plain dicts shaped like `doc.as_dict()` (see tests/fixtures/erpnext/).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol, runtime_checkable
+
+SALES_INVOICE = "Sales Invoice"
+PAYMENT_ENTRY = "Payment Entry"
+CUSTOMER = "Customer"
+ITEM = "Item"
+
+LinkState = Literal["pending", "synced", "voided", "deleted"]
+LogStatus = Literal["Started", "Success", "Warning", "Failed", "Skipped"]
+# What one log row describes; retry() dispatches on it.
+Operation = Literal["push", "cancel", "pull", "pull_entity", "bulk", "auto_push"]
+
+TXN_DATE_POSTING = "posting_date"
+TXN_DATE_INVOICE_PERIOD = "invoice_period"
+
+
+@dataclass
+class CompanyMode:
+	"""QBO company settings that change how documents must be built; cached because they rarely change."""
+
+	country: str = "US"
+	home_currency: str = "USD"
+	multicurrency: bool = False
+	custom_txn_numbers: bool = True
+	automated_sales_tax: bool = False
+	auto_apply_credits: bool = False
+	fetched_at: datetime | None = None
+
+	@property
+	def is_us(self) -> bool:
+		return self.country.upper() in ("US", "USA", "UNITED STATES")
+
+
+@dataclass
+class ConnectionConfig:
+	"""One ERPNext company connected to one QBO company (realm); the switches an admin sets in QBO Settings.
+
+	Account/tax/item references are QBO ids (the settings form picks them from QBO lists).
+	"""
+
+	company: str
+	realm_id: str
+	enabled: bool = True
+	push_invoices_on_submit: bool = True
+	push_payments: bool = True
+	reconcile_payments: bool = True
+	txn_date_mode: str = TXN_DATE_POSTING
+	auto_push_hours: float = 0.0  # 0 = off
+	pull_interval_minutes: int = 15
+	create_deposits: bool = False
+	deposit_bank_account: str | None = None  # QBO bank account id deposits go to
+	doc_number_prefix: str = ""
+	default_item: str | None = None  # QBO Item id used for lines without an item code
+	default_tax_code: str | None = None  # QBO TaxCode id
+	deposit_account: str | None = None  # QBO DepositToAccountRef for payments (None = Undeposited Funds)
+	default_income_account: str | None = None  # QBO Account id for items created from ERPNext
+	discount_account: str | None = None  # QBO Account id for DiscountLineDetail
+	rounding_item: str | None = None  # QBO Item id for ERPNext's rounding adjustment line
+	us_tax_code: str | None = None  # QBO TaxCode id of the US sales-tax group (TxnTaxCodeRef)
+	account_map: dict[str, str] = field(default_factory=dict)  # ERPNext account -> QBO Account id
+	tax_map: dict[str, str] = field(default_factory=dict)  # ERPNext template/account -> QBO TaxCode id
+	company_mode: CompanyMode | None = None
+
+
+@dataclass
+class Link:
+	"""Which QBO entity an ERPNext document became, per QBO company: the heart of exactly-once.
+
+	A `pending` link is written with its `request_id` BEFORE the create is sent, so after a crash or an
+	ambiguous failure the next attempt knows a create may have landed and looks it up first.
+	"""
+
+	realm_id: str
+	doctype: str
+	name: str
+	qbo_entity: str
+	qbo_id: str | None = None
+	sync_token: str | None = None
+	request_id: str | None = None
+	state: LinkState = "pending"
+	last_synced: datetime | None = None
+	remote_total: Decimal | None = None
+	remote_updated: str | None = None  # QBO MetaData.LastUpdatedTime last seen/applied
+	origin: Literal["push", "pull"] = "push"
+	generation: int = 0  # bumped when QBO definitively refused a create, so the next one gets a new requestid
+	pushed: dict[str, Any] = field(default_factory=dict)  # updatable header fields last sent (sparse diffs)
+
+
+@dataclass
+class LogEntry:
+	"""One attempt. The Frappe layer shows these in QBO Sync Log (with a Retry button)."""
+
+	company: str | None
+	realm_id: str | None
+	operation: str
+	doctype: str | None = None
+	name: str | None = None
+	id: str | None = None
+	status: LogStatus = "Started"
+	started_at: datetime | None = None
+	attempts: int = 1
+	retry_of: str | None = None
+	qbo_entity: str | None = None
+	qbo_id: str | None = None
+	error_code: str | None = None
+	message: str = ""
+	intuit_tid: str | None = None
+	duration_ms: int = 0
+	request_json: str | None = None  # already redacted
+	response_json: str | None = None  # already redacted
+	retryable: bool = False
+	next_retry_at: datetime | None = None
+	doc_fingerprint: str | None = None  # for bad-data failures: retried when the document changes
+
+
+@dataclass
+class LogOutcome:
+	"""How an attempt ended (finish_log)."""
+
+	status: LogStatus
+	message: str = ""
+	error_code: str | None = None
+	intuit_tid: str | None = None
+	duration_ms: int = 0
+	request_json: str | None = None
+	response_json: str | None = None
+	retryable: bool = False
+	next_retry_at: datetime | None = None
+	qbo_entity: str | None = None
+	qbo_id: str | None = None
+	doc_fingerprint: str | None = None
+
+
+@runtime_checkable
+class Store(Protocol):
+	"""Everything the engine reads or writes outside QBO. All methods are synchronous and may be called
+	from several workers at once; writes must be durable when they return (the Frappe layer commits)."""
+
+	# -- connection -------------------------------------------------------------------------------------
+	def get_config(self, company: str) -> ConnectionConfig | None:
+		"""The connection of an ERPNext company, or None when it is not connected."""
+
+	def get_config_for_realm(self, realm_id: str) -> ConnectionConfig | None:
+		"""The connection that owns a QBO company (webhooks and pulls arrive by realm)."""
+
+	def save_company_mode(self, company: str, mode: CompanyMode) -> None:
+		"""Cache what QBO Preferences/CompanyInfo said about the QBO company."""
+
+	# -- documents --------------------------------------------------------------------------------------
+	def get_doc(self, doctype: str, name: str) -> dict[str, Any] | None:
+		"""An ERPNext document (Sales Invoice, Payment Entry, Customer, Item) as `doc.as_dict()`."""
+
+	def get_primary_address(self, customer: str) -> dict[str, Any] | None:
+		"""The customer's primary (billing) Address document."""
+
+	def get_primary_contact(self, customer: str) -> dict[str, Any] | None:
+		"""The customer's primary Contact document."""
+
+	def list_unsynced(self, company: str, doctype: str, submitted_before: datetime) -> list[str]:
+		"""Submitted documents (docstatus 1) last modified before the cut-off with no synced link (auto-push)."""
+
+	# -- links ------------------------------------------------------------------------------------------
+	def get_link(self, realm_id: str, doctype: str, name: str) -> Link | None:
+		"""The link of an ERPNext document in one QBO company."""
+
+	def find_link(self, realm_id: str, qbo_entity: str, qbo_id: str) -> Link | None:
+		"""The link that points at a QBO entity (echo detection on pull)."""
+
+	def save_link(self, link: Link) -> None:
+		"""Insert or replace the link keyed by (realm_id, doctype, name)."""
+
+	# -- logs -------------------------------------------------------------------------------------------
+	def start_log(self, entry: LogEntry) -> str:
+		"""Record an attempt as Started; returns its id (so a crash still leaves a row)."""
+
+	def finish_log(self, log_id: str, outcome: LogOutcome) -> None:
+		"""Close an attempt with its status, error and (redacted) request/response."""
+
+	def get_log(self, log_id: str) -> LogEntry | None:
+		"""One log row."""
+
+	def retry_candidates(self, now: datetime) -> list[LogEntry]:
+		"""Failed rows worth another look: the newest Failed attempt per (realm, operation, doctype, name)
+		that no later attempt superseded and that is either due (next_retry_at <= now) or waiting for
+		its document to change (retryable False, doc_fingerprint set)."""
+
+	# -- pull state -------------------------------------------------------------------------------------
+	def get_watermark(self, realm_id: str, key: str = "cdc") -> datetime | None:
+		"""Up to when QBO changes have been applied to ERPNext."""
+
+	def set_watermark(self, realm_id: str, value: datetime, key: str = "cdc") -> None:
+		"""Move the watermark (only after the rows before it were committed)."""
+
+	def claim_event(self, key: str) -> bool:
+		"""Atomically mark a webhook event as being handled; False when it already was (duplicate)."""
+
+	def release_event(self, key: str) -> None:
+		"""Forget a claim whose handling failed, so a redelivery is handled again."""
+
+	# -- ERPNext writes on pull -------------------------------------------------------------------------
+	def upsert_customer(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
+		"""Create or update an ERPNext Customer from QBO; `name` is the linked one. Returns the name."""
+
+	def upsert_item(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
+		"""Create or update an ERPNext Item from QBO; `name` is the linked item code. Returns the name."""
+
+	def create_payment_entry(self, company: str, data: dict[str, Any], qbo_payment_id: str) -> str:
+		"""Create and submit a Payment Entry allocated to invoices. Idempotent on qbo_payment_id: a second
+		call returns the entry made the first time. Returns its name."""
+
+	def flag_qbo_state(self, doctype: str, name: str, state: str, message: str) -> None:
+		"""Mark an ERPNext document as voided/deleted in QBO (a visible flag; never cancels it)."""
+
+	# -- concurrency ------------------------------------------------------------------------------------
+	def lock(self, key: str) -> AbstractContextManager[None]:
+		"""A mutex across workers (Frappe: a DB/Redis lock) so two workers never push one document at once."""
