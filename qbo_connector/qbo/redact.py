@@ -46,7 +46,7 @@ _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]+=*")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 _KEY_VALUE = re.compile(
 	r"(?i)\b(access_token|refresh_token|id_token|client_secret|code|password|token|verifier_token)"
-	r"(\s*[=:]\s*\"?)([^&\s\",;]+)"
+	r"(['\"]?\s*[=:]\s*['\"]?)([^&\s'\",;]+)"
 )
 
 
