@@ -188,6 +188,7 @@ class QBOClient:
 		minor_version: int = MINOR_VERSION,
 		max_logged_body: int = 200_000,
 		user_agent: str = "qbo_connector",
+		max_get_query: int = 4000,
 	) -> None:
 		if not realm_id:
 			raise ValueError("realm_id is required")
@@ -207,6 +208,7 @@ class QBOClient:
 		self.minor_version = minor_version
 		self.max_logged_body = max_logged_body
 		self.user_agent = user_agent
+		self.max_get_query = max_get_query
 		self.base_url = environment.company_url(self.realm_id)
 
 	def __repr__(self) -> str:
@@ -252,6 +254,7 @@ class QBOClient:
 		*,
 		params: Mapping[str, Any] | None = None,
 		body: dict | None = None,
+		text: str | None = None,
 		write: bool = False,
 		request_id: str | None = None,
 		batch: bool = False,
@@ -259,8 +262,9 @@ class QBOClient:
 	) -> requests.Response:
 		"""Send one logical call (with its retries) and return the successful response.
 
-		write=True adds a requestid (generated when None) that every retry reuses, and makes a final
-		transport failure ambiguous (QBO may have committed it).
+		body is sent as JSON, text (for long queries) as application/text. write=True adds a requestid
+		(generated when None) that every retry reuses, and makes a final transport failure ambiguous (QBO
+		may have committed it).
 		"""
 		all_params: dict[str, Any] = dict(params or {})
 		all_params["minorversion"] = self.minor_version
@@ -271,8 +275,21 @@ class QBOClient:
 		else:
 			request_id = None
 		url = self._url(path, all_params)
-		data = json.dumps(body).encode("utf-8") if body is not None else None
-		logged_body = redact(body) if body is not None else None
+		content_type = None
+		data: bytes | None = None
+		logged_body: dict | None = None
+		if body is not None:
+			data, content_type, logged_body = (
+				json.dumps(body).encode("utf-8"),
+				"application/json",
+				redact(body),
+			)
+		elif text is not None:
+			data, content_type, logged_body = (
+				text.encode("utf-8"),
+				"application/text",
+				{"text": redact_str(text)},
+			)
 		log_url = redact_str(url)
 
 		attempt = 0
@@ -290,8 +307,8 @@ class QBOClient:
 				"Authorization": f"Bearer {token}",
 				"User-Agent": self.user_agent,
 			}
-			if data is not None:
-				headers["Content-Type"] = "application/json"
+			if content_type is not None:
+				headers["Content-Type"] = content_type
 			started = time.monotonic()
 			try:
 				response = self.session.request(method, url, data=data, headers=headers, timeout=self.timeout)
@@ -359,6 +376,12 @@ class QBOClient:
 						delay = self._throttle_delay(error, retries)
 					else:
 						delay = self._backoff(retries)
+					if delay > max(self.max_backoff, self.throttle_wait):
+						# QBO asked for a longer pause than a worker should block: hand it to the scheduler.
+						logger.warning(
+							"QBO %s %s: asked to wait %.0fs; giving up for now", method, path, delay
+						)
+						raise error
 					logger.warning(
 						"QBO %s %s: HTTP %s (code %s, intuit_tid=%s); retry %d/%d in %.1fs",
 						method,
@@ -430,7 +453,11 @@ class QBOClient:
 	def query(self, query: str | Query) -> dict:
 		"""The QueryResponse dict for one query (one page); empty dict when nothing matched."""
 		text = query.build() if isinstance(query, Query) else str(query)
-		data = self.call("GET", "query", params={"query": text})
+		if len(text) > self.max_get_query:
+			# Long IN lists would overflow a URL; QBO takes the same query as an application/text POST.
+			data = self.call("POST", "query", text=text)
+		else:
+			data = self.call("GET", "query", params={"query": text})
 		response = data.get("QueryResponse")
 		return response if isinstance(response, dict) else {}
 

@@ -288,8 +288,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 def _get(mapping: Mapping, *names: str) -> Any:
 	"""First present key among names, compared case-insensitively (QBO uses both "Fault" and "fault")."""
-	if not isinstance(mapping, Mapping):
-		return None
 	for name in names:
 		if name in mapping:
 			return mapping[name]
@@ -304,12 +302,10 @@ def _text(value: Any) -> str:
 	return "" if value is None else str(value)
 
 
-def _from_json(data: Any) -> tuple[list[FaultDetail], str | None]:
+def _from_json(data: dict | list) -> tuple[list[FaultDetail], str | None]:
 	"""Fault details from a decoded JSON body: Fault/Error either casing, or an OAuth-style error."""
 	if isinstance(data, list):
 		data = data[0] if data and isinstance(data[0], Mapping) else {}
-	if not isinstance(data, Mapping):
-		return [], None
 	fault = _get(data, "Fault")
 	if isinstance(fault, Mapping):
 		entries = _get(fault, "Error") or []

@@ -522,3 +522,15 @@ def test_batch_rejects_duplicate_bids(client):
 def test_batch_of_nothing_sends_nothing(rsps, client):
 	assert client.batch([]) == []
 	assert len(rsps.calls) == 0
+
+
+def test_long_query_is_posted_as_application_text(rsps, client, exchanges):
+	rsps.add("POST", f"{BASE}/query", json={"QueryResponse": {"Invoice": [{"Id": "1"}]}})
+	ids = [str(i) for i in range(2000)]
+	q = Query("Invoice").where("Id", "IN", ids)
+	assert client.query(q) == {"Invoice": [{"Id": "1"}]}
+	request = rsps.calls[0].request
+	assert request.headers["Content-Type"] == "application/text"
+	assert request.body.decode() == q.build()
+	assert params(rsps.calls[0]) == {"minorversion": "75"}
+	assert exchanges[0].request_body == {"text": q.build()}

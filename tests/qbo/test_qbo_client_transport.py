@@ -440,3 +440,11 @@ def test_validation_error_for_unknown_code(rsps, client):
 		client.create("Invoice", {})
 	assert info.value.element == "CustomerRef"
 	assert "CustomerRef" in info.value.user_message
+
+
+def test_retry_after_longer_than_a_worker_should_block_raises_at_once(rsps, client, sleeps):
+	rsps.add("GET", f"{BASE}/invoice/1", status=429, body="", headers={"Retry-After": "3600"})
+	with pytest.raises(ThrottledError) as info:
+		client.read("Invoice", "1")
+	assert sleeps == [] and len(rsps.calls) == 1
+	assert info.value.retry_after == 3600.0

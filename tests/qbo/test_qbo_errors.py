@@ -208,6 +208,11 @@ def test_html_error_page():
 	assert err.retryable
 
 
+def test_malformed_markup_is_treated_as_a_page():
+	err = parse_fault(500, "<p>Internal error <b>oops", {})
+	assert type(err) is ServerError and err.detail == "Internal error oops"
+
+
 def test_html_without_title_and_xhtml():
 	err = parse_fault(404, "<html><body>" + "x" * 1000 + "</body></html>", {})
 	assert type(err) is NotFoundError and len(err.detail) <= 300
