@@ -1,0 +1,396 @@
+"""What every engine path shares: clients, settings, the QBO company's mode, and attempts (log rows).
+
+An Attempt is one log row held open while the work runs. Whatever happens inside - success, a QBO fault,
+a bug - it is closed with a verdict, so "every attempt ends in a log row" holds by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from qbo_connector.mapping.context import MappingContext
+from qbo_connector.qbo.client import Exchange, QBOClient
+from qbo_connector.qbo.query import Query
+from qbo_connector.qbo.redact import redact
+
+from .outcome import DEFAULT_BACKOFF, INTERNAL_CODE, SyncResult, classify, next_retry_at
+from .store import (
+	CUSTOMER,
+	ITEM,
+	SALES_INVOICE,
+	CompanyMode,
+	ConnectionConfig,
+	LogEntry,
+	LogOutcome,
+	LogStatus,
+	Store,
+)
+
+logger = logging.getLogger(__name__)
+
+ClientFactory = Callable[[str], QBOClient]
+Clock = Callable[[], datetime]
+
+_MAX_EXCHANGES = 20
+_MAX_BODY = 50_000
+
+
+def utcnow() -> datetime:
+	return datetime.now(timezone.utc)
+
+
+def _json(value: Any) -> str | None:
+	if value is None:
+		return None
+	text = json.dumps(redact(value), default=str, ensure_ascii=False, indent=1)
+	if len(text) > _MAX_BODY:
+		text = text[:_MAX_BODY] + f"... <{len(text) - _MAX_BODY} more characters>"
+	return text
+
+
+def doc_label(doctype: str | None, name: str | None) -> str:
+	return f"{doctype or ''} {name or ''}".strip()
+
+
+class Attempt:
+	"""One log row, open while the work runs; collects the HTTP exchanges the client reports."""
+
+	def __init__(self, engine: EngineBase, entry: LogEntry) -> None:
+		self.engine = engine
+		self.entry = entry
+		entry.started_at = entry.started_at or engine.clock()
+		self.log_id = engine.store.start_log(entry)
+		self.started = time.monotonic()
+		self.exchanges: list[Exchange] = []
+		self.request: Any = None
+		self.response: Any = None
+		self.qbo_entity: str | None = entry.qbo_entity
+		self.qbo_id: str | None = entry.qbo_id
+		self.fingerprint: Callable[[], str | None] | None = None
+		self.closed: SyncResult | None = None
+
+	def add_exchange(self, exchange: Exchange) -> None:
+		if len(self.exchanges) < _MAX_EXCHANGES:
+			self.exchanges.append(exchange)
+
+	def _bodies(self) -> tuple[str | None, str | None, str | None]:
+		if self.exchanges:
+			requests_ = [
+				{
+					"method": x.method,
+					"url": x.url,
+					"request_id": x.request_id,
+					"attempt": x.attempt,
+					"body": x.request_body,
+				}
+				for x in self.exchanges
+			]
+			responses = [
+				{
+					"status": x.status,
+					"intuit_tid": x.intuit_tid,
+					"duration_ms": x.duration_ms,
+					"error": x.error,
+					"body": x.response_body,
+				}
+				for x in self.exchanges
+			]
+			tid = next((x.intuit_tid for x in reversed(self.exchanges) if x.intuit_tid), None)
+			request = {"sent": self.request, "http": requests_} if self.request is not None else requests_
+			return _json(request), _json(responses), tid
+		return _json(self.request), _json(self.response), None
+
+	def finish(
+		self,
+		status: LogStatus,
+		message: str,
+		*,
+		code: str | None = None,
+		retryable: bool = False,
+		action: str | None = None,
+		intuit_tid: str | None = None,
+	) -> SyncResult:
+		"""Close the row; a retryable failure gets its next_retry_at from the backoff schedule."""
+		if self.closed is not None:
+			return self.closed
+		request_json, response_json, tid = self._bodies()
+		now = self.engine.clock()
+		retry_at = None
+		fingerprint = None
+		if status == "Failed":
+			if retryable:
+				retry_at = next_retry_at(now, self.entry.attempts, self.engine.backoff)
+			elif self.fingerprint is not None:
+				try:
+					fingerprint = self.fingerprint()
+				except Exception:
+					logger.exception(
+						"fingerprint of %s failed", doc_label(self.entry.doctype, self.entry.name)
+					)
+		self.engine.store.finish_log(
+			self.log_id,
+			LogOutcome(
+				status=status,
+				message=message,
+				error_code=code,
+				intuit_tid=intuit_tid or tid,
+				duration_ms=int((time.monotonic() - self.started) * 1000),
+				request_json=request_json,
+				response_json=response_json,
+				retryable=retryable,
+				next_retry_at=retry_at,
+				qbo_entity=self.qbo_entity,
+				qbo_id=self.qbo_id,
+				doc_fingerprint=fingerprint,
+			),
+		)
+		self.closed = SyncResult(
+			status=status,
+			message=message,
+			doctype=self.entry.doctype,
+			name=self.entry.name,
+			qbo_entity=self.qbo_entity,
+			qbo_id=self.qbo_id,
+			log_id=self.log_id,
+			retryable=retryable,
+			code=code,
+			action=action,
+		)
+		return self.closed
+
+	def fail(self, exc: BaseException) -> SyncResult:
+		"""Close the row for an exception, naming the document when the error does not already."""
+		failure = classify(exc)
+		if failure.code == INTERNAL_CODE:
+			logger.error(
+				"sync %s of %s failed unexpectedly",
+				self.entry.operation,
+				doc_label(self.entry.doctype, self.entry.name),
+				exc_info=exc,
+			)
+		if self.response is None and failure.detail is not None:
+			self.response = failure.detail
+		label = doc_label(self.entry.doctype, self.entry.name)
+		message = failure.message
+		if label and not message.startswith(label):
+			message = f"{label}: {message}"
+		return self.finish(
+			"Failed", message, code=failure.code, retryable=failure.retryable, intuit_tid=failure.intuit_tid
+		)
+
+
+class EngineBase:
+	"""State and helpers shared by the push, pull, bulk and retry paths."""
+
+	def __init__(
+		self,
+		store: Store,
+		client_for: ClientFactory,
+		clock: Clock | None = None,
+		*,
+		backoff: tuple[float, ...] = DEFAULT_BACKOFF,
+		mode_max_age: timedelta = timedelta(hours=24),
+		stale_retries: int = 3,
+		cdc_max_age: timedelta = timedelta(days=30),
+		batch_size: int = 30,
+	) -> None:
+		self.store = store
+		self._client_for = client_for
+		self.clock: Clock = clock or utcnow
+		self.backoff = tuple(backoff)
+		self.mode_max_age = mode_max_age
+		self.stale_retries = stale_retries
+		self.cdc_max_age = cdc_max_age
+		self.batch_size = batch_size
+		self._local = threading.local()
+		self._wired: set[int] = set()
+
+	# -- clients and attempts -------------------------------------------------------------------------
+	def client(self, realm_id: str) -> QBOClient:
+		"""The factory's client for a realm, with its exchanges routed into the current log row."""
+		client = self._client_for(realm_id)
+		if id(client) not in self._wired and hasattr(client, "on_exchange"):
+			previous = client.on_exchange
+
+			def on_exchange(exchange: Exchange, _previous=previous) -> None:
+				self.record_exchange(exchange)
+				if _previous is not None:
+					_previous(exchange)
+
+			client.on_exchange = on_exchange
+			self._wired.add(id(client))
+		return client
+
+	def record_exchange(self, exchange: Exchange) -> None:
+		"""Attach one HTTP exchange to the attempt running in this thread (if any)."""
+		stack = getattr(self._local, "stack", None)
+		if stack:
+			stack[-1].add_exchange(exchange)
+
+	def _run(self, entry: LogEntry, work: Callable[[Attempt], SyncResult]) -> SyncResult:
+		"""Open a log row, run work, and close the row whatever happens."""
+		attempt = Attempt(self, entry)
+		stack = self._local.__dict__.setdefault("stack", [])
+		stack.append(attempt)
+		try:
+			result = work(attempt)
+		except Exception as exc:  # noqa: BLE001 - every attempt must end in a log row; fail() classifies it
+			result = attempt.fail(exc)
+		finally:
+			stack.pop()
+		if attempt.closed is None:  # work returned without closing: treat as success
+			result = attempt.finish(result.status, result.message)
+		return result
+
+	def _entry(
+		self,
+		operation: str,
+		config: ConnectionConfig | None,
+		doctype: str | None = None,
+		name: str | None = None,
+		*,
+		company: str | None = None,
+		retry_of: LogEntry | None = None,
+	) -> LogEntry:
+		return LogEntry(
+			company=config.company if config else company,
+			realm_id=config.realm_id if config else None,
+			operation=operation,
+			doctype=doctype,
+			name=name,
+			started_at=self.clock(),
+			attempts=(retry_of.attempts + 1) if retry_of else 1,
+			retry_of=retry_of.id if retry_of else None,
+		)
+
+	# -- settings -------------------------------------------------------------------------------------
+	def _config(self, company: str | None = None, realm_id: str | None = None) -> ConnectionConfig | None:
+		if company:
+			return self.store.get_config(company)
+		if realm_id:
+			return self.store.get_config_for_realm(realm_id)
+		return None
+
+	def company_mode(self, config: ConnectionConfig, client: QBOClient | None = None) -> CompanyMode:
+		"""QBO company settings (country, multicurrency, numbering, tax), cached on the connection."""
+		mode = config.company_mode
+		now = self.clock()
+		if mode is not None and (mode.fetched_at is None or now - mode.fetched_at < self.mode_max_age):
+			return mode
+		client = client or self.client(config.realm_id)
+		prefs = client.preferences()
+		info = client.company_info()
+		currency = prefs.get("CurrencyPrefs") or {}
+		sales = prefs.get("SalesFormsPrefs") or {}
+		tax = prefs.get("TaxPrefs") or {}
+		mode = CompanyMode(
+			country=str(info.get("Country") or (info.get("CompanyAddr") or {}).get("Country") or "US"),
+			home_currency=str((currency.get("HomeCurrency") or {}).get("value") or "USD"),
+			multicurrency=bool(currency.get("MultiCurrencyEnabled")),
+			custom_txn_numbers=bool(sales.get("CustomTxnNumbers", True)),
+			automated_sales_tax=bool(tax.get("PartnerTaxEnabled")),
+			auto_apply_credits=bool(sales.get("AutoApplyCredit")),
+			fetched_at=now,
+		)
+		self.store.save_company_mode(config.company, mode)
+		config.company_mode = mode
+		return mode
+
+	def context(self, config: ConnectionConfig, mode: CompanyMode) -> MappingContext:
+		"""A MappingContext with the connection's settings; per-document refs are filled by the caller."""
+		return MappingContext(
+			realm_id=config.realm_id,
+			is_us=mode.is_us,
+			home_currency=mode.home_currency,
+			multicurrency=mode.multicurrency,
+			doc_number_prefix=config.doc_number_prefix or "",
+			txn_date_mode=config.txn_date_mode,  # type: ignore[arg-type]
+			company=config.company,
+			default_item_ref=config.default_item,
+			account_map=dict(config.account_map),
+			income_account_ref=config.default_income_account,
+			tax_map=dict(config.tax_map),
+			default_tax_code=config.default_tax_code,
+			us_tax_code_ref=config.us_tax_code,
+			discount_account_ref=config.discount_account,
+			rounding_item_ref=config.rounding_item,
+			deposit_account_ref=config.deposit_account,
+		)
+
+	def fingerprint(self, config: ConnectionConfig | None, doctype: str, name: str) -> str | None:
+		"""A hash of everything a bad-data failure could be fixed in (the document, its customer and items,
+		the mappings), so the scheduler retries it once someone has changed one of them."""
+		doc = self.store.get_doc(doctype, name)
+		if doc is None:
+			return None
+		parts: list[Any] = [doctype, name, doc.get("modified"), doc.get("docstatus")]
+		customer = doc.get("customer") or (doc.get("party") if doc.get("party_type") == CUSTOMER else None)
+		if customer:
+			parts.append((self.store.get_doc(CUSTOMER, customer) or {}).get("modified"))
+		if doctype == SALES_INVOICE:
+			for code in sorted(
+				{row.get("item_code") for row in doc.get("items") or [] if row.get("item_code")}
+			):
+				parts.append((code, (self.store.get_doc(ITEM, code) or {}).get("modified")))
+		if config is not None:
+			parts.append(
+				(
+					sorted(config.account_map.items()),
+					sorted(config.tax_map.items()),
+					config.default_item,
+					config.default_tax_code,
+					config.default_income_account,
+					config.us_tax_code,
+					config.discount_account,
+					config.rounding_item,
+					config.deposit_account,
+					config.doc_number_prefix,
+				)
+			)
+		return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+	# -- QBO helpers ----------------------------------------------------------------------------------
+	@staticmethod
+	def rows(client: QBOClient, query: Query) -> list[dict[str, Any]]:
+		"""One page of a query's rows (look-ups that match a handful of objects)."""
+		response = client.query(query)
+		for key, value in response.items():
+			if key.lower() == query.entity.lower() and isinstance(value, list):
+				return value
+		return []
+
+
+def money(value: Any) -> Decimal:
+	"""Cents of a QBO or mapping amount, for comparisons."""
+	from qbo_connector.mapping.money import q2
+
+	return q2(value)
+
+
+def updated_at(obj: dict[str, Any]) -> str | None:
+	"""An object's MetaData.LastUpdatedTime as QBO sent it."""
+	return (obj.get("MetaData") or {}).get("LastUpdatedTime")
+
+
+def parse_time(value: str | None) -> datetime | None:
+	"""QBO's ISO timestamps (with offset) as aware UTC datetimes."""
+	if not value:
+		return None
+	text = str(value).strip().replace("Z", "+00:00")
+	if len(text) > 5 and text[-5] in "+-" and text[-3] != ":" and "T" in text:
+		text = text[:-2] + ":" + text[-2:]  # -0700 -> -07:00
+	try:
+		parsed = datetime.fromisoformat(text)
+	except ValueError:
+		return None
+	if parsed.tzinfo is None:
+		parsed = parsed.replace(tzinfo=timezone.utc)
+	return parsed.astimezone(timezone.utc)

@@ -1,0 +1,160 @@
+"""How an attempt ended: result types, error classification and the retry schedule.
+
+One place decides which failures are worth retrying (QBO down, throttled, connection dropped) and which
+need a person (bad data, a payment applied in QBO), so the log and the scheduler agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from qbo_connector.mapping.errors import MappingError
+from qbo_connector.qbo.errors import (
+	AuthenticationError,
+	QBOError,
+	ServerError,
+	StaleObjectError,
+	ThrottledError,
+	TransportError,
+)
+
+from .store import LogStatus
+
+# 1, 5, 15, 60, 240 minutes, then daily (seconds). Tests inject a tiny schedule.
+DEFAULT_BACKOFF: tuple[float, ...] = (60.0, 300.0, 900.0, 3600.0, 14400.0, 86400.0)
+
+MAPPING_CODE = "MAPPING"
+INTERNAL_CODE = "INTERNAL"
+
+
+class SyncError(Exception):
+	"""A failure the engine itself detects (a dependency that could not be sent, a refused void...)."""
+
+	def __init__(self, code: str, message: str, retryable: bool = False) -> None:
+		self.code = code
+		self.message = message
+		self.retryable = retryable
+		super().__init__(message)
+
+
+@dataclass
+class Failure:
+	"""What the log row says about an exception."""
+
+	code: str
+	message: str
+	retryable: bool
+	ambiguous: bool = False
+	intuit_tid: str | None = None
+	detail: dict[str, Any] | None = None
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+	"""A write that got no clear answer may have committed: look it up before sending it again."""
+	return isinstance(exc, TransportError | ServerError)
+
+
+def is_definitive(exc: BaseException) -> bool:
+	"""QBO answered and refused: nothing was written, so a later attempt may use a new request id."""
+	return isinstance(exc, QBOError) and not isinstance(
+		exc, TransportError | ServerError | ThrottledError | AuthenticationError
+	)
+
+
+def classify(exc: BaseException) -> Failure:
+	"""Turn an exception into a log verdict; the message is the accountant-facing sentence."""
+	if isinstance(exc, MappingError):
+		return Failure(MAPPING_CODE, str(exc), retryable=False)
+	if isinstance(exc, SyncError):
+		return Failure(exc.code, exc.message, retryable=exc.retryable)
+	if isinstance(exc, QBOError):
+		retryable = bool(exc.retryable) or isinstance(exc, AuthenticationError | StaleObjectError)
+		return Failure(
+			exc.code or type(exc).__name__,
+			str(exc),
+			retryable=retryable,
+			ambiguous=is_ambiguous(exc),
+			intuit_tid=exc.intuit_tid,
+			detail=exc.to_dict(),
+		)
+	return Failure(INTERNAL_CODE, f"Unexpected error in the connector: {exc!r}", retryable=True)
+
+
+def next_retry_at(now: datetime, attempts: int, schedule: tuple[float, ...] = DEFAULT_BACKOFF) -> datetime:
+	"""When attempt number `attempts` (1-based) should be retried: the schedule, then its last step."""
+	step = schedule[min(max(attempts, 1), len(schedule)) - 1]
+	return now + timedelta(seconds=step)
+
+
+@dataclass
+class SyncResult:
+	"""What push/cancel/retry return: the verdict of one attempt and where its log row is."""
+
+	status: LogStatus
+	message: str
+	doctype: str | None = None
+	name: str | None = None
+	qbo_entity: str | None = None
+	qbo_id: str | None = None
+	log_id: str | None = None
+	retryable: bool = False
+	code: str | None = None
+	action: str | None = None  # created | adopted | updated | unchanged | voided | deleted
+
+	@property
+	def ok(self) -> bool:
+		return self.status in ("Success", "Warning", "Skipped")
+
+
+@dataclass
+class BulkSummary:
+	"""Counts of a push_many/auto_push run, for the summary log row and the progress bar."""
+
+	total: int = 0
+	created: int = 0
+	updated: int = 0
+	unchanged: int = 0
+	warnings: int = 0
+	failed: int = 0
+	skipped: int = 0
+	log_id: str | None = None
+	results: list[SyncResult] = field(default_factory=list)
+
+	def add(self, result: SyncResult) -> None:
+		self.results.append(result)
+		if result.action == "unchanged":
+			self.unchanged += 1
+		elif result.status == "Failed":
+			self.failed += 1
+		elif result.status == "Skipped":
+			self.skipped += 1
+		else:
+			if result.status == "Warning":
+				self.warnings += 1
+			if result.action == "updated":
+				self.updated += 1
+			else:
+				self.created += 1
+
+	def as_dict(self) -> dict[str, Any]:
+		data = asdict(self)
+		data.pop("results")
+		return data
+
+
+@dataclass
+class PullResult:
+	"""What a pull or a webhook batch did."""
+
+	status: LogStatus
+	message: str = ""
+	full: bool = False
+	seen: int = 0
+	applied: int = 0
+	skipped: int = 0
+	failed: int = 0
+	duplicates: int = 0
+	watermark: datetime | None = None
+	log_id: str | None = None

@@ -1,0 +1,586 @@
+"""ERPNext -> QBO: push (create once, then sparse-update) and cancel (void) of one document.
+
+Exactly-once, per (realm, document):
+1. A `pending` link carrying a deterministic requestid is saved BEFORE the create is sent.
+2. A retry of the same create, in any worker, sends the same requestid, so QBO replays its first answer.
+3. A pending link found on a later attempt means an earlier create may have landed: look it up (DocNumber,
+   else customer + date + our name in the note) before sending anything.
+4. Once linked, the document is only ever updated (sparse, with the SyncToken), never created again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.customer import display_name_candidates, map_customer
+from qbo_connector.mapping.errors import MappingError
+from qbo_connector.mapping.item import item_name, map_item
+from qbo_connector.qbo.client import QBOClient
+from qbo_connector.qbo.errors import (
+	DuplicateDocNumberError,
+	DuplicateNameError,
+	NotFoundError,
+	QBOError,
+	StaleObjectError,
+	ValidationError,
+)
+from qbo_connector.qbo.query import Query
+
+from . import ids
+from .base import Attempt, EngineBase, doc_label, money, updated_at
+from .mapper import Mapped, explain_difference, map_document
+from .outcome import SyncError, SyncResult, is_definitive
+from .store import (
+	CUSTOMER,
+	ITEM,
+	PAYMENT_ENTRY,
+	SALES_INVOICE,
+	ConnectionConfig,
+	Link,
+	LogEntry,
+)
+
+logger = logging.getLogger(__name__)
+
+PUSHED_DOCTYPES = (SALES_INVOICE, PAYMENT_ENTRY)
+# Header fields ERPNext lets an accountant change on a submitted invoice; a change is sent as a sparse
+# update. Lines never change after submit (an amendment is a new document).
+UPDATABLE_FIELDS = ("DueDate",)
+PAYMENT_APPLIED_CODE = "6540"
+
+
+def _ref(obj: dict[str, Any], key: str) -> str | None:
+	value = (obj.get(key) or {}).get("value")
+	return str(value) if value not in (None, "") else None
+
+
+def _note_head(obj: dict[str, Any]) -> str:
+	"""The first part of a PrivateNote, where mapping writes "ERPNext <doctype> <name>"."""
+	return str(obj.get("PrivateNote") or "").split(";")[0].strip()
+
+
+def is_voided(obj: dict[str, Any]) -> bool:
+	"""QBO keeps a voided transaction with zero amounts and "Voided" in its PrivateNote."""
+	if obj.get("status") == "Voided":
+		return True
+	note = str(obj.get("PrivateNote") or "")
+	return "Voided" in note and money(obj.get("TotalAmt") or 0) == 0
+
+
+class PushMixin(EngineBase):
+	"""push() and cancel()."""
+
+	# -- push -----------------------------------------------------------------------------------------
+	def push(self, doctype: str, name: str) -> SyncResult:
+		"""Send one submitted document to QBO (create once, update after); every outcome is logged."""
+		return self._push(doctype, name)
+
+	def _push(self, doctype: str, name: str, retry_of: LogEntry | None = None) -> SyncResult:
+		doc = self.store.get_doc(doctype, name)
+		config = self.store.get_config(doc["company"]) if doc and doc.get("company") else None
+		entry = self._entry(
+			"push", config, doctype, name, company=(doc or {}).get("company"), retry_of=retry_of
+		)
+		return self._run(entry, lambda at: self._push_work(at, doctype, name, doc, config))
+
+	def _guard(
+		self, doctype: str, name: str, doc: dict[str, Any] | None, config: ConnectionConfig | None
+	) -> str | None:
+		"""Why a document must not move (None when it may): drafts never move, nor disabled connections."""
+		label = doc_label(doctype, name)
+		if doctype not in PUSHED_DOCTYPES:
+			return f"{doctype} documents are not sent to QuickBooks."
+		if doc is None:
+			return f"{label} does not exist (deleted?); nothing to send."
+		if config is None:
+			return f"{label}: company {doc.get('company')!r} is not connected to QuickBooks."
+		if not config.enabled:
+			return f"{label}: the QuickBooks connection of {config.company} is disabled."
+		if doc.get("docstatus") == 0:
+			return f"{label} is a draft; only submitted documents go to QuickBooks."
+		if doc.get("docstatus") == 2:
+			return f"{label} is cancelled; cancelling voids it in QuickBooks instead."
+		if doctype == PAYMENT_ENTRY:
+			if doc.get("payment_type") != "Receive" or doc.get("party_type") != CUSTOMER:
+				return f"{label} is not a payment received from a customer; only those go to QuickBooks."
+			if not config.push_payments:
+				return f"{label}: sending payments to QuickBooks is switched off in QBO Settings."
+		return None
+
+	def _push_work(
+		self,
+		at: Attempt,
+		doctype: str,
+		name: str,
+		doc: dict[str, Any] | None,
+		config: ConnectionConfig | None,
+	) -> SyncResult:
+		reason = self._guard(doctype, name, doc, config)
+		if reason:
+			return at.finish("Skipped", reason)
+		assert doc is not None and config is not None
+		at.fingerprint = lambda: self.fingerprint(config, doctype, name)
+		realm = config.realm_id
+		with self.store.lock(f"{realm}:{doctype}:{name}"):
+			link = self.store.get_link(realm, doctype, name)
+			if link is not None and link.origin == "pull":
+				at.qbo_entity, at.qbo_id = link.qbo_entity, link.qbo_id
+				return at.finish(
+					"Skipped",
+					f"{doc_label(doctype, name)} came from QuickBooks {link.qbo_entity} {link.qbo_id}; "
+					"it is not sent back.",
+				)
+			if link is not None and link.state in ("voided", "deleted"):
+				at.qbo_entity, at.qbo_id = link.qbo_entity, link.qbo_id
+				return at.finish(
+					"Skipped",
+					f"{doc_label(doctype, name)} is {link.state} in QuickBooks; it is not sent again.",
+				)
+			client = self.client(realm)
+			mapped = self.prepare(client, config, doctype, doc)
+			at.qbo_entity = mapped.entity
+			at.request = mapped.body
+			return self._write(at, client, config, doctype, doc, mapped, link)
+
+	def prepare(
+		self, client: QBOClient, config: ConnectionConfig, doctype: str, doc: dict[str, Any]
+	) -> Mapped:
+		"""Make sure what the document refers to exists in QBO, then map it."""
+		mode = self.company_mode(config, client)
+		ctx = self.context(config, mode)
+		if doctype == SALES_INVOICE:
+			ctx.customer_ref = self.ensure_customer(
+				client, config, ctx, doc.get("customer"), doctype, doc["name"]
+			)
+			ctx.item_refs = self.ensure_items(client, config, ctx, doc)
+		else:
+			ctx.customer_ref = self.ensure_customer(
+				client, config, ctx, doc.get("party"), doctype, doc["name"]
+			)
+			ctx.invoice_refs = self.ensure_invoices(config, doc)
+		return map_document(doctype, doc, ctx)
+
+	def _write(
+		self,
+		at: Attempt,
+		client: QBOClient,
+		config: ConnectionConfig,
+		doctype: str,
+		doc: dict[str, Any],
+		mapped: Mapped,
+		link: Link | None,
+	) -> SyncResult:
+		realm, name = config.realm_id, doc["name"]
+		if link is not None and link.state == "synced" and link.qbo_id:
+			return self._update_linked(at, client, link, mapped)
+		if link is None:
+			link = Link(
+				realm_id=realm,
+				doctype=doctype,
+				name=name,
+				qbo_entity=mapped.entity,
+				request_id=ids.request_id(realm, doctype, name, ids.CREATE, 0),
+			)
+			self.store.save_link(link)  # pending, BEFORE anything is sent
+		else:
+			found = self.lookup(client, mapped, doc)
+			if found is not None:
+				self._adopt(link, found, mapped)
+				logger.info(
+					"%s found in QBO as %s %s after an interrupted attempt", name, mapped.entity, found["Id"]
+				)
+				return self._update_linked(
+					at, client, link, mapped, note="found in QuickBooks after an interrupted attempt"
+				)
+		obj = self.create(client, link, mapped, doc)
+		self._adopt(link, obj, mapped, pushed_from=mapped.body)
+		return self._created(at, link, obj, mapped)
+
+	def create(self, client: QBOClient, link: Link, mapped: Mapped, doc: dict[str, Any]) -> dict[str, Any]:
+		"""Create with the link's requestid; a refusal frees the next attempt to use a fresh one."""
+		try:
+			return client.create(mapped.entity, mapped.body, request_id=link.request_id)
+		except DuplicateDocNumberError:
+			found = self.lookup(client, mapped, doc)
+			if found is not None:
+				return found
+			self._next_generation(link)
+			raise
+		except QBOError as exc:
+			if is_definitive(exc):
+				self._next_generation(link)
+			raise
+
+	def _next_generation(self, link: Link) -> None:
+		link.generation += 1
+		link.request_id = ids.request_id(link.realm_id, link.doctype, link.name, ids.CREATE, link.generation)
+		self.store.save_link(link)
+
+	def _adopt(
+		self, link: Link, obj: dict[str, Any], mapped: Mapped, pushed_from: dict[str, Any] | None = None
+	) -> None:
+		"""Record what QBO holds on the link (id, SyncToken, total) and mark it synced."""
+		source = pushed_from if pushed_from is not None else obj
+		link.qbo_entity = mapped.entity
+		link.qbo_id = str(obj["Id"])
+		link.sync_token = str(obj.get("SyncToken", "0"))
+		link.state = "synced"
+		link.last_synced = self.clock()
+		link.remote_total = money(obj.get("TotalAmt") or 0)
+		link.remote_updated = updated_at(obj)
+		link.pushed = {k: source.get(k) for k in UPDATABLE_FIELDS if k in source}
+		self.store.save_link(link)
+
+	def _total_verdict(self, mapped: Mapped, qbo_total: Any) -> tuple[str, str]:
+		"""("Success"|"Warning", sentence) comparing QBO's TotalAmt with ERPNext's expected total."""
+		if mapped.expected_total is None:
+			return "Success", ""
+		expected = money(abs(mapped.expected_total))
+		actual = money(abs(money(qbo_total or 0)))
+		if expected == actual:
+			return "Success", f"total {actual} matches ERPNext"
+		return "Warning", explain_difference(mapped, actual).rstrip(".")
+
+	def _created(self, at: Attempt, link: Link, obj: dict[str, Any], mapped: Mapped) -> SyncResult:
+		at.qbo_id = link.qbo_id
+		at.response = obj
+		status, verdict = self._total_verdict(mapped, obj.get("TotalAmt"))
+		number = obj.get("DocNumber") or link.qbo_id
+		message = f"Created {mapped.entity} {number} (id {link.qbo_id}) in QuickBooks; {verdict}."
+		if mapped.warnings:
+			message += " Notes: " + "; ".join(mapped.warnings)
+		return at.finish(status, message, action="created")  # type: ignore[arg-type]
+
+	def _update_linked(
+		self, at: Attempt, client: QBOClient, link: Link, mapped: Mapped, note: str = ""
+	) -> SyncResult:
+		"""A linked document is never created again: send only what changed, with its SyncToken."""
+		at.qbo_id = link.qbo_id
+		want = {k: mapped.body[k] for k in UPDATABLE_FIELDS if k in mapped.body}
+		changes = {k: v for k, v in want.items() if link.pushed.get(k) != v}
+		status, verdict = self._total_verdict(mapped, link.remote_total)
+		prefix = f"{mapped.entity} {link.qbo_id}" + (f" {note}" if note else "")
+		if not changes:
+			action = "adopted" if note else "unchanged"
+			if note:
+				return at.finish(status, f"{prefix}; {verdict}.", action=action)  # type: ignore[arg-type]
+			return at.finish("Skipped", f"Already in QuickBooks as {prefix}; nothing changed.", action=action)
+		obj = self.sparse_update(client, link, changes)
+		link.sync_token = str(obj.get("SyncToken", link.sync_token))
+		link.pushed.update(changes)
+		link.remote_total = money(obj.get("TotalAmt") or link.remote_total or 0)
+		link.remote_updated = updated_at(obj) or link.remote_updated
+		link.last_synced = self.clock()
+		self.store.save_link(link)
+		at.response = obj
+		status, verdict = self._total_verdict(mapped, link.remote_total)
+		fields = ", ".join(sorted(changes))
+		return at.finish(
+			status,  # type: ignore[arg-type]
+			f"Updated {fields} of {prefix} in QuickBooks; {verdict}.",
+			action="updated",
+		)
+
+	def sparse_update(self, client: QBOClient, link: Link, changes: dict[str, Any]) -> dict[str, Any]:
+		"""Sparse update; on 5010 (changed in QBO meanwhile) re-read, re-apply what still differs, retry."""
+		assert link.qbo_id is not None
+		for attempt in range(self.stale_retries + 1):
+			body = {"Id": link.qbo_id, "SyncToken": link.sync_token, **changes}
+			rid = ids.request_id(link.realm_id, link.doctype, link.name, ids.UPDATE, link.sync_token or "")
+			try:
+				return client.update(link.qbo_entity, body, request_id=rid, sparse=True)
+			except StaleObjectError:
+				if attempt >= self.stale_retries:
+					raise
+				fresh = client.read(link.qbo_entity, link.qbo_id)
+				link.sync_token = str(fresh.get("SyncToken"))
+				changes = {k: v for k, v in changes.items() if fresh.get(k) != v}
+				if not changes:
+					return fresh
+		raise AssertionError("unreachable")  # pragma: no cover
+
+	# -- look-ups -------------------------------------------------------------------------------------
+	def lookup(self, client: QBOClient, mapped: Mapped, doc: dict[str, Any]) -> dict[str, Any] | None:
+		"""Find a create that may have landed: by DocNumber, else by customer and date with our name in the
+		note. Only objects of the same customer count, so a manual invoice with our number is not adopted."""
+		body = mapped.body
+		customer = _ref(body, "CustomerRef")
+		if body.get("DocNumber"):
+			rows = self.rows(client, Query(mapped.entity).where("DocNumber", "=", body["DocNumber"]))
+		else:
+			query = Query(mapped.entity)
+			if body.get("TxnDate"):
+				query.where("TxnDate", "=", body["TxnDate"])
+			if customer:
+				query.where("CustomerRef", "=", customer)
+			marker = f"ERPNext {doc.get('doctype')} {doc['name']}"
+			rows = [r for r in self.rows(client, query) if _note_head(r) == marker]
+		rows = [
+			r
+			for r in rows
+			if r.get("status") != "Deleted" and (not customer or _ref(r, "CustomerRef") == customer)
+		]
+		if not rows:
+			return None
+		return min(rows, key=lambda r: int(r["Id"]) if str(r["Id"]).isdigit() else 0)
+
+	# -- dependencies ---------------------------------------------------------------------------------
+	def ensure_customer(
+		self,
+		client: QBOClient,
+		config: ConnectionConfig,
+		ctx: MappingContext,
+		customer: str | None,
+		doctype: str,
+		name: str,
+	) -> str:
+		"""The QBO Customer id: stored link, else a customer of the same DisplayName, else a new one.
+
+		6240 (name taken by a Vendor/Employee or an inactive customer) moves on to the next candidate name.
+		The query before each create is also the look-up that makes a retried create safe.
+		"""
+		if not customer:
+			field = "customer" if doctype == SALES_INVOICE else "party"
+			raise MappingError(doctype, name, field, "no customer is set")
+		realm = config.realm_id
+		with self.store.lock(f"{realm}:{CUSTOMER}:{customer}"):
+			link = self.store.get_link(realm, CUSTOMER, customer)
+			if link is not None and link.qbo_id and link.state == "synced":
+				return link.qbo_id
+			doc = self.store.get_doc(CUSTOMER, customer)
+			if doc is None:
+				field = "customer" if doctype == SALES_INVOICE else "party"
+				raise MappingError(doctype, name, field, f"customer {customer!r} does not exist in ERPNext")
+			mapped = map_customer(
+				doc, ctx, self.store.get_primary_address(customer), self.store.get_primary_contact(customer)
+			)
+			for index, candidate in enumerate(display_name_candidates(doc)):
+				found = self.rows(client, Query(CUSTOMER).where("DisplayName", "=", candidate))
+				if found:
+					obj = found[0]
+				else:
+					body = dict(mapped.body, DisplayName=candidate)
+					rid = ids.request_id(realm, CUSTOMER, customer, ids.CREATE, index)
+					try:
+						obj = client.create(CUSTOMER, body, request_id=rid)
+					except DuplicateNameError:
+						continue
+				self._link_master(realm, CUSTOMER, customer, CUSTOMER, obj, origin="push")
+				return str(obj["Id"])
+		raise MappingError(
+			CUSTOMER,
+			customer,
+			"customer_name",
+			"every QuickBooks display name tried is already used by another customer, vendor or employee; "
+			"rename the customer or the QuickBooks record",
+		)
+
+	def ensure_items(
+		self, client: QBOClient, config: ConnectionConfig, ctx: MappingContext, doc: dict[str, Any]
+	) -> dict[str, str]:
+		"""QBO Item ids of the invoice's item codes (link, else same Name, else create Service/NonInventory).
+		Lines without an item code use the default item from settings (mapping applies it)."""
+		realm = config.realm_id
+		refs: dict[str, str] = {}
+		for position, row in enumerate(doc.get("items") or [], start=1):
+			code = row.get("item_code")
+			if not code or code in refs:
+				continue
+			with self.store.lock(f"{realm}:{ITEM}:{code}"):
+				link = self.store.get_link(realm, ITEM, code)
+				if link is not None and link.qbo_id and link.state == "synced":
+					refs[code] = link.qbo_id
+					continue
+				item = self.store.get_doc(ITEM, code)
+				if item is None:
+					if ctx.default_item_ref:
+						continue  # mapping falls back to the default item
+					raise MappingError(
+						doc.get("doctype") or SALES_INVOICE,
+						doc["name"],
+						f"items[{row.get('idx') or position}].item_code",
+						f"item {code!r} does not exist in ERPNext",
+					)
+				found = self.rows(client, Query(ITEM).where("Name", "=", item_name(item)))
+				if found:
+					obj = found[0]
+				else:
+					mapped = map_item(item, ctx)
+					rid = ids.request_id(realm, ITEM, code, ids.CREATE, 0)
+					obj = client.create(ITEM, mapped.body, request_id=rid)
+				self._link_master(realm, ITEM, code, ITEM, obj, origin="push")
+				refs[code] = str(obj["Id"])
+		return refs
+
+	def ensure_invoices(self, config: ConnectionConfig, doc: dict[str, Any]) -> dict[str, str]:
+		"""QBO ids of the invoices a payment pays; an invoice not sent yet is sent first (its own log row)."""
+		refs: dict[str, str] = {}
+		for position, ref in enumerate(doc.get("references") or [], start=1):
+			if ref.get("reference_doctype") != SALES_INVOICE:
+				continue
+			invoice = ref.get("reference_name")
+			link = self.store.get_link(config.realm_id, SALES_INVOICE, invoice)
+			if link is None or link.state != "synced" or not link.qbo_id:
+				result = self._push(SALES_INVOICE, invoice)
+				link = self.store.get_link(config.realm_id, SALES_INVOICE, invoice)
+				if link is None or link.state != "synced" or not link.qbo_id:
+					raise SyncError(
+						"DEPENDENCY",
+						f"{doc_label(PAYMENT_ENTRY, doc['name'])}: references[{ref.get('idx') or position}] "
+						f"Sales Invoice {invoice} is not in QuickBooks yet: {result.message}",
+						retryable=result.retryable or result.status == "Skipped",
+					)
+			refs[invoice] = link.qbo_id
+		return refs
+
+	def _link_master(
+		self, realm: str, doctype: str, name: str, entity: str, obj: dict[str, Any], origin: str
+	) -> Link:
+		link = self.store.get_link(realm, doctype, name) or Link(realm, doctype, name, entity, origin=origin)  # type: ignore[arg-type]
+		link.qbo_entity = entity
+		link.qbo_id = str(obj["Id"])
+		link.sync_token = str(obj.get("SyncToken", "0"))
+		link.state = "synced"
+		link.last_synced = self.clock()
+		link.remote_updated = updated_at(obj)
+		self.store.save_link(link)
+		return link
+
+	# -- cancel ---------------------------------------------------------------------------------------
+	def cancel(self, doctype: str, name: str) -> SyncResult:
+		"""A cancelled ERPNext document voids its QBO twin (a credit memo is deleted); never linked -> Skipped."""
+		return self._cancel(doctype, name)
+
+	def _cancel(self, doctype: str, name: str, retry_of: LogEntry | None = None) -> SyncResult:
+		doc = self.store.get_doc(doctype, name)
+		config = self.store.get_config(doc["company"]) if doc and doc.get("company") else None
+		entry = self._entry(
+			"cancel", config, doctype, name, company=(doc or {}).get("company"), retry_of=retry_of
+		)
+		return self._run(entry, lambda at: self._cancel_work(at, doctype, name, doc, config))
+
+	def _cancel_work(
+		self,
+		at: Attempt,
+		doctype: str,
+		name: str,
+		doc: dict[str, Any] | None,
+		config: ConnectionConfig | None,
+	) -> SyncResult:
+		label = doc_label(doctype, name)
+		if config is None or not config.enabled:
+			return at.finish("Skipped", f"{label}: no enabled QuickBooks connection for its company.")
+		if doc is not None and doc.get("docstatus") != 2:
+			return at.finish("Skipped", f"{label} is not cancelled in ERPNext; nothing to void.")
+		realm = config.realm_id
+		with self.store.lock(f"{realm}:{doctype}:{name}"):
+			link = self.store.get_link(realm, doctype, name)
+			if link is None:
+				return at.finish("Skipped", f"{label} was never sent to QuickBooks; nothing to void.")
+			at.qbo_entity, at.qbo_id = link.qbo_entity, link.qbo_id
+			if link.origin == "pull":
+				return at.finish(
+					"Skipped",
+					f"{label} came from QuickBooks {link.qbo_entity} {link.qbo_id}; void it in QuickBooks if needed.",
+				)
+			if link.state in ("voided", "deleted"):
+				return at.finish("Skipped", f"{label} is already {link.state} in QuickBooks.")
+			client = self.client(realm)
+			if link.state == "pending" or not link.qbo_id:
+				found = self._lookup_pending(client, config, doctype, doc, link)
+				if found is None:
+					link.state = "voided"
+					self.store.save_link(link)
+					return at.finish("Skipped", f"{label} never reached QuickBooks; nothing to void.")
+				link.qbo_id, link.sync_token, link.state = (
+					str(found["Id"]),
+					str(found.get("SyncToken")),
+					"synced",
+				)
+				self.store.save_link(link)
+				at.qbo_id = link.qbo_id
+			return self._void(at, client, link, label)
+
+	def _lookup_pending(
+		self,
+		client: QBOClient,
+		config: ConnectionConfig,
+		doctype: str,
+		doc: dict[str, Any] | None,
+		link: Link,
+	) -> dict[str, Any] | None:
+		"""For a create that may have landed: find it without creating customers or items on the way."""
+		if doc is None:
+			return None
+		if doctype == SALES_INVOICE:
+			from qbo_connector.mapping.invoice import doc_number
+
+			number = doc_number(doc["name"], config.doc_number_prefix or "")
+			rows = self.rows(client, Query(link.qbo_entity).where("DocNumber", "=", number))
+			customer = self.store.get_link(config.realm_id, CUSTOMER, doc.get("customer") or "")
+			rows = [r for r in rows if customer is None or _ref(r, "CustomerRef") == customer.qbo_id]
+			return rows[0] if rows else None
+		customer = self.store.get_link(config.realm_id, CUSTOMER, doc.get("party") or "")
+		if customer is None or not customer.qbo_id:
+			return None
+		mapped = Mapped(
+			entity=link.qbo_entity,
+			body={"CustomerRef": {"value": customer.qbo_id}, "TxnDate": doc.get("posting_date")},
+		)
+		return self.lookup(client, mapped, doc)
+
+	def _void(self, at: Attempt, client: QBOClient, link: Link, label: str) -> SyncResult:
+		"""Void; a credit memo falls back to delete where QBO does not void it (no 6540 involved)."""
+		operations = [ids.VOID, ids.DELETE] if link.qbo_entity == "CreditMemo" else [ids.VOID]
+		obj: dict[str, Any] = {}
+		for operation in operations:
+			try:
+				obj = self._void_once(client, link, operation)
+				break
+			except ValidationError as exc:
+				if exc.code == PAYMENT_APPLIED_CODE:
+					raise self._payment_applied(label, link) from exc
+				if operation == operations[-1]:
+					raise
+		state = "deleted" if obj.get("status") == "Deleted" else "voided"
+		link.state = state  # type: ignore[assignment]
+		link.sync_token = str(obj.get("SyncToken", link.sync_token))
+		link.remote_total = money(obj.get("TotalAmt") or 0)
+		link.remote_updated = updated_at(obj) or link.remote_updated
+		link.last_synced = self.clock()
+		self.store.save_link(link)
+		at.response = obj
+		word = "Deleted" if state == "deleted" else "Voided"
+		return at.finish("Success", f"{word} {link.qbo_entity} {link.qbo_id} in QuickBooks.", action=state)
+
+	@staticmethod
+	def _payment_applied(label: str, link: Link) -> SyncError:
+		return SyncError(
+			PAYMENT_APPLIED_CODE,
+			f"{label} could not be voided in QuickBooks because a payment is applied to {link.qbo_entity} "
+			f"{link.qbo_id} there (or it was deposited). Remove or void that payment in QuickBooks first, then "
+			"retry this log.",
+			retryable=False,
+		)
+
+	def _void_once(self, client: QBOClient, link: Link, operation: str) -> dict[str, Any]:
+		"""One void or delete, re-reading on 5010; an object already voided/deleted counts as done."""
+		assert link.qbo_id is not None
+		for attempt in range(self.stale_retries + 1):
+			rid = ids.request_id(link.realm_id, link.doctype, link.name, operation, link.sync_token or "")
+			try:
+				if operation == ids.DELETE:
+					return client.delete(link.qbo_entity, link.qbo_id, link.sync_token or "0", request_id=rid)
+				return client.void(link.qbo_entity, link.qbo_id, link.sync_token or "0", request_id=rid)
+			except StaleObjectError:
+				if attempt >= self.stale_retries:
+					raise
+				fresh = client.read(link.qbo_entity, link.qbo_id)
+				if is_voided(fresh):
+					return fresh
+				link.sync_token = str(fresh.get("SyncToken"))
+			except NotFoundError:
+				return {"Id": link.qbo_id, "status": "Deleted"}
+		raise AssertionError("unreachable")  # pragma: no cover
