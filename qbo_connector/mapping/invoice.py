@@ -88,28 +88,26 @@ class MappedInvoice:
 def doc_number(name: str, prefix: str = "") -> str:
 	"""QBO DocNumber (at most 21 characters) for an ERPNext document name.
 
-	prefix + name when it fits. Otherwise, stably: the prefix (when it is at most 6 characters), 6 base32
-	characters of SHA-256 over prefix + name, '~', then the tail of the name (where the series number and
-	the amendment suffix live), trimmed to start at a separator. "ERP-" + "ACC-SINV-2026-00011-1" ->
-	"ERP-" + hash + "~00011-1". Same input, same output; two names that differ anywhere get different
-	hashes, so they collide only with probability ~1e-9 even when their tails match.
+	prefix + name when it fits. Otherwise, stably: the prefix (its first 6 characters), 6 base32 characters
+	of SHA-256 over prefix + name, '~', then as much of the name's tail as fits (where the series number and
+	the amendment suffix live), starting after a separator rather than mid-token. "ERP-" +
+	"ACC-SINV-2026-00011-1" -> "ERP-" + hash + "~00011-1". Same input, same output; names that differ
+	anywhere get different hashes, so two collide only with probability ~1e-9 even when their tails match.
 	"""
 	full = f"{prefix}{name}"
 	if len(full) <= DOC_NUMBER_MAX:
 		return full
-	head = prefix if len(prefix) <= _DOC_NUMBER_HEAD_MAX else ""
-	source = name if head else full
+	head = prefix[:_DOC_NUMBER_HEAD_MAX]
 	marker = short_hash(full, _DOC_NUMBER_HASH) + "~"
 	room = DOC_NUMBER_MAX - len(head) - len(marker)
-	tail = source[-room:]
-	cut_mid_token = len(source) > room and source[-room - 1].isalnum() and tail[0].isalnum()
-	if cut_mid_token:
+	tail = name[-room:]
+	if len(name) > room and name[-room - 1].isalnum() and tail[0].isalnum():
 		for pos, char in enumerate(tail):
 			if not char.isalnum():
 				if len(tail) - pos - 1 >= 4:
 					tail = tail[pos + 1 :]
 				break
-	return head + marker + tail
+	return head + marker + tail.lstrip("-_/. ")
 
 
 def fit_unit_price(qty: Decimal, amount: Decimal, rate: Decimal) -> tuple[Decimal, Decimal, bool]:
