@@ -450,7 +450,7 @@ class _Invoice:
 			return KnownDifference(
 				residual,
 				"tax_inclusive_cent",
-				f"prices include tax in ERPNext, whose grand total {fmt(grand)} is the sum of the tax-inclusive "
+				f"Prices include tax in ERPNext, whose grand total {fmt(grand)} is the sum of the tax-inclusive "
 				f"line amounts; a US QuickBooks company has no tax-inclusive prices, so it got the net amounts "
 				f"{fmt(net)} plus tax {fmt(body_tax)} = {fmt(net + body_tax)}; the {fmt(abs(residual))} is "
 				"ERPNext's rounding of the tax-inclusive prices.",

@@ -45,6 +45,7 @@ def test_json_number_prints_back_the_same_digits():
 def test_strip_html_turns_text_editor_html_into_lines():
 	html = '<div class="ql-editor"><p>Thermal &amp; transfer</p><p><strong>Width:</strong> 104&nbsp;mm</p><br></div>'
 	assert strip_html(html) == "Thermal & transfer\nWidth: 104 mm"
+	assert strip_html("one<br/>two<hr />three") == "one\ntwo\nthree"
 
 
 def test_strip_html_leaves_plain_text_alone():

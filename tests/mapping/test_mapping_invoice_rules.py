@@ -338,3 +338,36 @@ def test_invoice_sparse_changes_follow_the_due_date():
 		"DueDate": "2026-11-30",
 	}
 	assert invoice_sparse_changes(load("si_return"), qbo, us_ctx()) is None
+
+
+def test_item_tax_rate_as_dict_or_garbage():
+	doc = load("si_us_sales_tax")
+	doc["items"][0]["item_tax_rate"] = {"NY Sales Tax Payable - QTC": 0}  # already parsed
+	doc["items"][1]["item_tax_rate"] = "not json"
+	doc["items"][2]["item_tax_rate"] = "[1, 2]"
+	codes = [
+		line["SalesItemLineDetail"]["TaxCodeRef"]["value"]
+		for line in item_lines(map_invoice(doc, us_ctx()).body)
+	]
+	assert codes == ["NON", "TAX", "TAX"]
+
+
+def test_unexplained_erpnext_cent_is_reported_generically():
+	doc = load("si_basic")
+	doc.update(grand_total=1844.01, rounded_total=1844.01)
+	mapped = map_invoice(doc, us_ctx())
+	(known,) = mapped.known_differences
+	assert known.kind == "erpnext_rounding_cent" and known.amount == Decimal("0.01")
+	assert "ERPNext's own rounding" in explain_total_difference(mapped, "1844.00")
+
+
+def test_too_many_taxable_lines_is_flagged():
+	doc = load("si_amended")
+	row = doc["items"][0]
+	doc["items"] = [dict(row, idx=i) for i in range(1, 752)]
+	total = 149.7 * 751
+	doc.update(
+		total=total, net_total=total, total_taxes_and_charges=0, grand_total=total, rounded_total=total
+	)
+	mapped = map_invoice(doc, us_ctx())
+	assert any("at most 750 lines" in w for w in mapped.warnings)
