@@ -1,0 +1,165 @@
+"""Acting as a QBO user: changes made "in the QuickBooks UI", each a real write plus a signed webhook.
+
+Used by POST /_emulator/act/<action> and the matching EmulatorServer methods. Every action bumps SyncToken and
+LastUpdatedTime, is visible to CDC, and sends a webhook whether or not `webhook_on_api_writes` is on.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from . import entities, errors
+from .entities import Ctx
+from .util import dec
+
+if TYPE_CHECKING:
+	from .state import Company, EmulatorState
+
+
+def _company(state: EmulatorState, realm_id: str | None) -> Company:
+	company = state.company(realm_id or state.config.realm_id)
+	if company is None:
+		raise errors.Fault("610", "Object Not Found", f"No company with realm id {realm_id}")
+	return company
+
+
+def _run(state: EmulatorState, realm_id: str | None, fn) -> dict:
+	with state.lock:
+		company = _company(state, realm_id)
+		ctx = Ctx(company, state.now())
+		result = fn(ctx)
+		out = entities.render(company, result[0], result[1]) if isinstance(result, tuple) else result
+	state.webhooks.notify(company.realm_id, ctx.events, ctx.now)
+	return out
+
+
+def _obj(ctx: Ctx, entity: str, entity_id: object) -> dict:
+	obj = ctx.co.get(entity, entity_id)
+	if obj is None:
+		raise errors.not_found(entity, entity_id)
+	return obj
+
+
+def record_payment(
+	state: EmulatorState,
+	invoice_id: str | None = None,
+	amount: object = None,
+	invoices: list[dict] | None = None,
+	total: object = None,
+	customer_id: str | None = None,
+	realm_id: str | None = None,
+	**fields: Any,
+) -> dict:
+	"""Receive a payment: full or partial, against one invoice (`invoice_id`, `amount`) or several
+	(`invoices=[{"id": .., "amount": ..}]`); `total` above the sum leaves UnappliedAmt."""
+
+	def go(ctx: Ctx):
+		wanted = list(invoices or [])
+		if invoice_id is not None:
+			wanted.append({"id": invoice_id, "amount": amount})
+		lines, applied, customer = [], Decimal(0), customer_id
+		for entry in wanted:
+			invoice = _obj(ctx, "Invoice", entry.get("id"))
+			value = dec(entry.get("amount"))
+			value = invoice.get("Balance", Decimal(0)) if value is None else value
+			customer = customer or invoice["CustomerRef"]["value"]
+			applied += value
+			lines.append({"Amount": value, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]})
+		if customer is None:
+			raise errors.required("CustomerRef")
+		body = {
+			"CustomerRef": {"value": customer},
+			"TotalAmt": dec(total) if total is not None else applied,
+			"Line": lines,
+		}
+		body.update(fields)
+		return ("Payment", entities.create(ctx, "Payment", body))
+
+	return _run(state, realm_id, go)
+
+
+def void_invoice(state: EmulatorState, invoice_id: str, realm_id: str | None = None) -> dict:
+	def go(ctx: Ctx):
+		obj = _obj(ctx, "Invoice", invoice_id)
+		return ("Invoice", entities.void(ctx, "Invoice", {"Id": obj["Id"], "SyncToken": obj["SyncToken"]}))
+
+	return _run(state, realm_id, go)
+
+
+def void_payment(state: EmulatorState, payment_id: str, realm_id: str | None = None) -> dict:
+	def go(ctx: Ctx):
+		obj = _obj(ctx, "Payment", payment_id)
+		return ("Payment", entities.void(ctx, "Payment", {"Id": obj["Id"], "SyncToken": obj["SyncToken"]}))
+
+	return _run(state, realm_id, go)
+
+
+def delete_invoice(state: EmulatorState, invoice_id: str, realm_id: str | None = None) -> dict:
+	def go(ctx: Ctx):
+		obj = _obj(ctx, "Invoice", invoice_id)
+		return entities.delete(ctx, "Invoice", {"Id": obj["Id"], "SyncToken": obj["SyncToken"]})
+
+	return _run(state, realm_id, go)
+
+
+def add_customer(state: EmulatorState, display_name: str, realm_id: str | None = None, **fields: Any) -> dict:
+	def go(ctx: Ctx):
+		return ("Customer", entities.create(ctx, "Customer", {"DisplayName": display_name, **fields}))
+
+	return _run(state, realm_id, go)
+
+
+def rename_customer(
+	state: EmulatorState, customer_id: str, display_name: str, realm_id: str | None = None
+) -> dict:
+	def go(ctx: Ctx):
+		obj = _obj(ctx, "Customer", customer_id)
+		body = {"Id": obj["Id"], "SyncToken": obj["SyncToken"], "sparse": True, "DisplayName": display_name}
+		return ("Customer", entities.update(ctx, "Customer", body))
+
+	return _run(state, realm_id, go)
+
+
+def deactivate_customer(state: EmulatorState, customer_id: str, realm_id: str | None = None) -> dict:
+	def go(ctx: Ctx):
+		obj = _obj(ctx, "Customer", customer_id)
+		body = {"Id": obj["Id"], "SyncToken": obj["SyncToken"], "sparse": True, "Active": False}
+		return ("Customer", entities.update(ctx, "Customer", body))
+
+	return _run(state, realm_id, go)
+
+
+def add_item(
+	state: EmulatorState,
+	name: str,
+	type: str = "Service",
+	unit_price: object = 0,
+	income_account_id: str | None = None,
+	realm_id: str | None = None,
+	**fields: Any,
+) -> dict:
+	def go(ctx: Ctx):
+		account = income_account_id or ctx.co.accounts["services"]
+		body = {
+			"Name": name,
+			"Type": type,
+			"UnitPrice": dec(unit_price) or Decimal(0),
+			"IncomeAccountRef": {"value": account},
+			**fields,
+		}
+		return ("Item", entities.create(ctx, "Item", body))
+
+	return _run(state, realm_id, go)
+
+
+ACTIONS = {
+	"record_payment": record_payment,
+	"void_invoice": void_invoice,
+	"void_payment": void_payment,
+	"delete_invoice": delete_invoice,
+	"add_customer": add_customer,
+	"rename_customer": rename_customer,
+	"deactivate_customer": deactivate_customer,
+	"add_item": add_item,
+}
