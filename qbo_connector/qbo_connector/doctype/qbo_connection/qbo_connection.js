@@ -1,0 +1,44 @@
+// Copyright (c) 2025, qbo_connector contributors
+// License: MIT. See license.txt
+
+const QBO_STATUS_COLORS = { Connected: "green", "Not connected": "gray", "Reconnect needed": "red" };
+
+frappe.ui.form.on("QBO Connection", {
+	setup(frm) {
+		qbo_connector.set_picker(frm, "default_item", "items");
+		qbo_connector.set_picker(frm, "rounding_item", "items");
+		qbo_connector.set_picker(frm, "default_tax_code", "tax_codes");
+		qbo_connector.set_picker(frm, "us_tax_code", "tax_codes");
+		qbo_connector.set_picker(frm, "payments_deposit_account", "accounts", () => ({ purpose: "Deposit" }));
+		qbo_connector.set_picker(frm, "deposit_bank_account", "accounts", () => ({ purpose: "Bank" }));
+	},
+	refresh(frm) {
+		const status = frm.doc.status || "Not connected";
+		frm.page.set_indicator(__(status), QBO_STATUS_COLORS[status] || "gray");
+		if (frm.is_new()) return;
+		const is_admin = frappe.user.has_role("System Manager");
+		if (is_admin) {
+			if (status === "Connected") {
+				frm.add_custom_button(__("Disconnect"), () => qbo_connector.disconnect(frm.doc.company, () => frm.reload_doc()));
+				frm.add_custom_button(__("Refresh Company Settings"), () =>
+					frappe
+						.call({ method: qbo_connector.OAUTH + "refresh_company_settings", args: { company: frm.doc.company }, freeze: true })
+						.then(() => frm.reload_doc())
+				);
+			} else {
+				frm.add_custom_button(status === "Reconnect needed" ? __("Reconnect") : __("Connect to QuickBooks"), () =>
+					qbo_connector.connect(frm.doc.company)
+				).addClass("btn-primary");
+			}
+		}
+		if (status === "Connected") {
+			qbo_connector.add_refresh_lists_button(frm);
+			frm.add_custom_button(__("Account Map"), () => qbo_connector.open_map("QBO Account Map", frm.doc.company), __("Go to"));
+			frm.add_custom_button(__("Tax Map"), () => qbo_connector.open_map("QBO Tax Map", frm.doc.company), __("Go to"));
+			frm.add_custom_button(__("Sync Log"), () => frappe.set_route("List", "QBO Sync Log", { company: frm.doc.company }), __("Go to"));
+		}
+		if (frm.doc.last_error) {
+			frm.dashboard.set_headline_alert(frappe.utils.escape_html(frm.doc.last_error), status === "Connected" ? "orange" : "red");
+		}
+	},
+});
