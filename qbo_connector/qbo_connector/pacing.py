@@ -1,0 +1,57 @@
+"""Intuit's per-company request limits, counted in Redis so every worker and web process shares one budget.
+
+`qbo.pacing.Pacer` asks a `PacingState` whether one more request fits; in a bench several RQ workers and
+gunicorn processes call QBO for the same company at once, so the count has to live outside any one process.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import frappe
+
+# A sliding window kept in a sorted set (score = time of the hit). Trim, count, then either record the
+# hit or report how long until the oldest hit leaves the window. One Lua script, so it is atomic across
+# processes: two workers can never both take the last slot.
+_ACQUIRE = """
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+if redis.call('ZCARD', key) < limit then
+	redis.call('ZADD', key, now, ARGV[4])
+	redis.call('PEXPIRE', key, math.ceil(window * 1000) + 1000)
+	return '0'
+end
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+local wait = tonumber(oldest[2]) + window - now
+if wait < 0.001 then wait = 0.001 end
+return tostring(wait)
+"""
+
+_PREFIX = "qbo:pace:"
+
+
+class RedisPacingState:
+	"""qbo.pacing.PacingState over frappe.cache(): a sliding-window counter per key, shared by all processes."""
+
+	def __init__(self, prefix: str = _PREFIX) -> None:
+		self.prefix = prefix
+		self._script = None
+
+	def acquire(self, key: str, limit: int, window: float, now: float) -> float:
+		"""Record one hit and return 0.0 if it fits in the window, else the seconds to wait (nothing recorded)."""
+		cache = frappe.cache()
+		if self._script is None:
+			self._script = cache.register_script(_ACQUIRE)
+		redis_key = cache.make_key(f"{self.prefix}{key}")
+		# The member must be unique: two hits in the same microsecond are still two hits.
+		member = f"{now:.6f}:{uuid.uuid4().hex}"
+		answer = self._script(keys=[redis_key], args=[int(limit), float(window), float(now), member])
+		return float(answer.decode() if isinstance(answer, bytes) else answer)
+
+	def reset(self, key: str) -> None:
+		"""Forget the hits of one key (tests, or after Intuit raised the limits)."""
+		cache = frappe.cache()
+		cache.delete(cache.make_key(f"{self.prefix}{key}"))
