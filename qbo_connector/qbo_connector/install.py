@@ -1,0 +1,47 @@
+"""Install and uninstall steps: custom fields on ERPNext doctypes and the default Log Settings entry."""
+
+from __future__ import annotations
+
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+from qbo_connector.qbo_connector.status import STATUS_DOCTYPES, STATUS_FIELD, STATUS_OPTIONS
+
+
+def get_custom_fields() -> dict[str, list[dict]]:
+	"""The fields this app adds to ERPNext doctypes (read-only mirrors; the truth is QBO Link)."""
+	field = {
+		"fieldname": STATUS_FIELD,
+		"label": "QBO Status",
+		"fieldtype": "Select",
+		"options": "\n".join(STATUS_OPTIONS),
+		"read_only": 1,
+		"no_copy": 1,
+		"allow_on_submit": 1,
+		"in_standard_filter": 1,
+		"print_hide": 1,
+		"depends_on": f"eval:doc.{STATUS_FIELD}",
+		"translatable": 0,
+	}
+	insert_after = {"Sales Invoice": "status", "Payment Entry": "status"}
+	return {doctype: [{**field, "insert_after": insert_after[doctype]}] for doctype in STATUS_DOCTYPES}
+
+
+def after_install() -> None:
+	create_custom_fields(get_custom_fields(), ignore_validate=True)
+	_add_log_clearing()
+
+
+def before_uninstall() -> None:
+	for doctype, fields in get_custom_fields().items():
+		for field in fields:
+			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]})
+			if name:
+				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+	frappe.clear_cache()
+
+
+def _add_log_clearing() -> None:
+	"""Register QBO Sync Log with Log Settings now (it otherwise happens on the next save of Log Settings)."""
+	if frappe.db.exists("DocType", "Log Settings"):
+		frappe.get_single("Log Settings").save(ignore_permissions=True)  # validate() adds hook defaults
