@@ -8,9 +8,6 @@ Delivery failures are recorded in the log, never raised; `redeliver_last()` rese
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import queue
@@ -20,6 +17,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import requests
+
+from qbo_connector.qbo.webhooks import sign
 
 if TYPE_CHECKING:
 	from .state import EmulatorState
@@ -34,16 +33,6 @@ PAST = {
 	"Void": "voided",
 	"Emailed": "emailed",
 }
-
-
-def sign(body: bytes, verifier_token: str) -> str:
-	"""Intuit's signature; the connector's own qbo.webhooks.sign is used when it is importable."""
-	try:
-		from qbo_connector.qbo.webhooks import sign as project_sign
-	except ImportError:
-		digest = hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
-		return base64.b64encode(digest).decode()
-	return project_sign(body, verifier_token)
 
 
 def _utc(ts: float) -> str:
