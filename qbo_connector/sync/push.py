@@ -11,6 +11,7 @@ Exactly-once, per (realm, document):
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from qbo_connector.mapping.context import MappingContext
@@ -160,7 +161,17 @@ class PushMixin(EngineBase):
 				client, config, ctx, doc.get("party"), doctype, doc["name"]
 			)
 			ctx.invoice_refs = self.ensure_invoices(config, doc)
+			ctx.invoice_balances = self.invoice_balances(client, ctx.invoice_refs)
 		return map_document(doctype, doc, ctx)
+
+	def invoice_balances(self, client: QBOClient, refs: dict[str, str]) -> dict[str, Decimal]:
+		"""Open balances in QBO of the invoices a payment pays (one query), so a payment never applies more
+		than QBO says is open (ERPNext's stray cent, a payment recorded in QBO): the excess stays unapplied."""
+		if not refs:
+			return {}
+		rows = self.rows(client, Query("Invoice").where("Id", "IN", sorted(set(refs.values()))))
+		balance = {str(r["Id"]): money(r.get("Balance") or 0) for r in rows}
+		return {name: balance[qbo_id] for name, qbo_id in refs.items() if qbo_id in balance}
 
 	def _write(
 		self,
@@ -247,8 +258,8 @@ class PushMixin(EngineBase):
 		at.qbo_id = link.qbo_id
 		at.response = obj
 		status, verdict = self._total_verdict(mapped, obj.get("TotalAmt"))
-		number = obj.get("DocNumber") or link.qbo_id
-		message = f"Created {mapped.entity} {number} (id {link.qbo_id}) in QuickBooks; {verdict}."
+		number = f" {obj['DocNumber']}" if obj.get("DocNumber") else ""
+		message = f"Created {mapped.entity}{number} (id {link.qbo_id}) in QuickBooks; {verdict}."
 		if mapped.warnings:
 			message += " Notes: " + "; ".join(mapped.warnings)
 		return at.finish(status, message, action="created")  # type: ignore[arg-type]

@@ -70,6 +70,8 @@ class ConnectionConfig:
 	discount_account: str | None = None  # QBO Account id for DiscountLineDetail
 	rounding_item: str | None = None  # QBO Item id for ERPNext's rounding adjustment line
 	us_tax_code: str | None = None  # QBO TaxCode id of the US sales-tax group (TxnTaxCodeRef)
+	exempt_tax_code: str | None = None  # non-US: QBO TaxCode id for untaxed lines and the rounding line
+	absorb_cent_differences: bool = False  # put ERPNext's stray cent on the rounding line (else: reported)
 	account_map: dict[str, str] = field(default_factory=dict)  # ERPNext account -> QBO Account id
 	tax_map: dict[str, str] = field(default_factory=dict)  # ERPNext template/account -> QBO TaxCode id
 	company_mode: CompanyMode | None = None
