@@ -108,6 +108,11 @@ class Handler(BaseHTTPRequestHandler):
 	server_version = "qbo-emulator"
 	sys_version = ""
 
+	def setup(self) -> None:
+		super().setup()
+		# headers and body go out in separate writes; without NODELAY, Nagle + delayed ACK add ~40 ms each
+		self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
 	@property
 	def emu(self) -> EmulatorServer:
 		return self.server.emulator  # type: ignore[attr-defined]
@@ -675,7 +680,7 @@ class EmulatorServer:
 		self._httpd = httpd
 		self.port = httpd.server_address[1]
 		self._thread = threading.Thread(
-			target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+			target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
 		)
 		self._thread.start()
 		log.info("QBO emulator listening on %s", self.base_url)
