@@ -93,10 +93,9 @@ class PullMixin(EngineBase):
 		if not full:
 			assert since is not None
 			changes = client.cdc(list(PULL_ENTITIES), since)
-			for entity in PULL_ENTITIES:
-				if len(changes.get(entity) or []) >= CDC_MAX_ROWS:  # CDC caps an answer: page by query
-					changes[entity] = self._query_since(client, entity, since)
-			return changes
+			if sum(len(rows) for rows in changes.values()) < CDC_MAX_ROWS:
+				return changes
+			# CDC caps one answer at 1000 objects across all entities: page through queries instead.
 		return {entity: self._query_since(client, entity, since) for entity in PULL_ENTITIES}
 
 	@staticmethod
