@@ -19,12 +19,14 @@ local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) < limit then
+local count = redis.call('ZCARD', key)
+if count < limit then
 	redis.call('ZADD', key, now, ARGV[4])
 	redis.call('PEXPIRE', key, math.ceil(window * 1000) + 1000)
 	return '0'
 end
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+-- the hit whose departure makes room (the oldest one when the limit has not changed since)
+local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
 local wait = tonumber(oldest[2]) + window - now
 if wait < 0.001 then wait = 0.001 end
 return tostring(wait)

@@ -1,0 +1,78 @@
+# Copyright (c) 2025, qbo_connector contributors
+# License: MIT. See license.txt
+
+from __future__ import annotations
+
+import frappe
+
+from qbo_connector.qbo_connector.doctype.qbo_account_map.test_qbo_account_map import emulator_id
+from qbo_connector.qbo_connector.tests.utils import EmulatorTestCase
+
+test_ignore = ["Company", "Account", "Sales Taxes and Charges Template", "QBO Tax Map"]
+
+
+def tax_account(company: str) -> str:
+	"""A ledger tax account of the company (created under Duties and Taxes when the chart has none)."""
+	existing = frappe.get_all(
+		"Account", {"company": company, "is_group": 0, "account_type": "Tax"}, pluck="name", limit=1
+	)
+	if existing:
+		return existing[0]
+	parent = frappe.get_all(
+		"Account", {"company": company, "is_group": 1, "root_type": "Liability"}, pluck="name", limit=1
+	)[0]
+	account = frappe.get_doc(
+		{
+			"doctype": "Account",
+			"account_name": "QBO Test Sales Tax",
+			"company": company,
+			"parent_account": parent,
+			"account_type": "Tax",
+			"is_group": 0,
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()
+	return account.name
+
+
+class TestQBOTaxMap(EmulatorTestCase):
+	def setUp(self) -> None:
+		frappe.set_user("Administrator")
+		self.disconnect_all()
+		self.connect()
+		frappe.db.set_value("QBO Connection", self.company, {"is_us_company": 1, "default_tax_code": "777"})
+		if frappe.db.exists("QBO Tax Map", self.company):
+			frappe.delete_doc("QBO Tax Map", self.company, force=True)
+
+	def tearDown(self) -> None:
+		frappe.db.set_value("QBO Connection", self.company, {"default_tax_code": None})
+
+	def test_validate_mappings(self) -> None:
+		california = emulator_id(self.emu, "TaxCode", "California")
+		doc = frappe.get_doc(
+			{
+				"doctype": "QBO Tax Map",
+				"company": self.company,
+				"taxes": [
+					{"tax_account": tax_account(self.company), "qbo_tax_code": california},
+				],
+			}
+		).insert()
+		doc.append("taxes", {"tax_account": doc.taxes[0].tax_account, "qbo_tax_code": "TAX"})
+		with self.assertRaises(frappe.ValidationError):
+			doc.save()  # one ERPNext tax account cannot map to two tax codes
+		doc.reload()
+
+		results = doc.validate_mappings()
+		self.assertTrue(results[0]["ok"], results[0])
+		self.assertIn("California", results[0]["message"])
+		default = results[-1]
+		self.assertIn("Default Tax Code", default["label"])
+		self.assertFalse(default["ok"])
+		self.assertIn("no tax code with ID 777", default["message"])
+
+	def test_row_needs_a_template_or_an_account(self) -> None:
+		with self.assertRaises(frappe.ValidationError):
+			frappe.get_doc(
+				{"doctype": "QBO Tax Map", "company": self.company, "taxes": [{"qbo_tax_code": "TAX"}]}
+			).insert()
