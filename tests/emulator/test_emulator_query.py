@@ -20,10 +20,18 @@ def names(api: Api, text: str) -> list[str]:
 def test_equality_in_like_and_escaped_apostrophes(people: Api) -> None:
 	assert names(people, r"SELECT * FROM Customer WHERE DisplayName = 'O\'Brien Ltd'") == ["O'Brien Ltd"]
 	assert names(people, "select * from customer where displayname = 'oak corp'") == ["Oak Corp"]
-	assert sorted(names(people, "SELECT * FROM Customer WHERE DisplayName IN ('Oak Corp', 'Pine Inc')")) == ["Oak Corp", "Pine Inc"]
-	assert sorted(names(people, "SELECT * FROM Customer WHERE DisplayName LIKE 'O%'")) == ["O'Brien Ltd", "Oak Corp"]
+	assert sorted(names(people, "SELECT * FROM Customer WHERE DisplayName IN ('Oak Corp', 'Pine Inc')")) == [
+		"Oak Corp",
+		"Pine Inc",
+	]
+	assert sorted(names(people, "SELECT * FROM Customer WHERE DisplayName LIKE 'O%'")) == [
+		"O'Brien Ltd",
+		"Oak Corp",
+	]
 	assert names(people, "SELECT * FROM Customer WHERE DisplayName LIKE '%inc'") == ["Pine Inc"]
-	assert names(people, "SELECT * FROM Customer WHERE DisplayName LIKE 'Oak Corp' AND Notes = 'b'") == ["Oak Corp"]
+	assert names(people, "SELECT * FROM Customer WHERE DisplayName LIKE 'Oak Corp' AND Notes = 'b'") == [
+		"Oak Corp"
+	]
 
 
 def test_comparisons_on_numbers_dates_and_refs(api: Api) -> None:
@@ -47,9 +55,17 @@ def test_comparisons_on_numbers_dates_and_refs(api: Api) -> None:
 def test_metadata_last_updated_time(api: Api) -> None:
 	inv = api.invoice(10)
 	stamp = inv["MetaData"]["LastUpdatedTime"]
-	assert [i["Id"] for i in api.rows(f"select * from Invoice where MetaData.LastUpdatedTime >= '{stamp}'", "Invoice")] == [inv["Id"]]
-	assert api.rows("select * from Invoice where MetaData.LastUpdatedTime > '2999-01-01T00:00:00Z'", "Invoice") == []
-	assert api.rows("select * from Invoice where MetaData.CreateTime > '2000-01-01T00:00:00-08:00'", "Invoice")
+	assert [
+		i["Id"]
+		for i in api.rows(f"select * from Invoice where MetaData.LastUpdatedTime >= '{stamp}'", "Invoice")
+	] == [inv["Id"]]
+	assert (
+		api.rows("select * from Invoice where MetaData.LastUpdatedTime > '2999-01-01T00:00:00Z'", "Invoice")
+		== []
+	)
+	assert api.rows(
+		"select * from Invoice where MetaData.CreateTime > '2000-01-01T00:00:00-08:00'", "Invoice"
+	)
 
 
 def test_order_paging_and_defaults(api: Api) -> None:
@@ -59,7 +75,9 @@ def test_order_paging_and_defaults(api: Api) -> None:
 	body = r.json()["QueryResponse"]
 	assert body["startPosition"] == 1
 	assert body["maxResults"] == 100 == len(body["Customer"])
-	second = api.query("select * from Customer where DisplayName LIKE 'Page%' ORDERBY DisplayName DESC STARTPOSITION 101 MAXRESULTS 50")
+	second = api.query(
+		"select * from Customer where DisplayName LIKE 'Page%' ORDERBY DisplayName DESC STARTPOSITION 101 MAXRESULTS 50"
+	)
 	rows = second.json()["QueryResponse"]["Customer"]
 	assert [c["DisplayName"] for c in rows] == [f"Page {n:03d}" for n in range(20, 0, -1)]
 	assert second.json()["QueryResponse"]["startPosition"] == 101
@@ -84,10 +102,16 @@ def test_get_with_query_parameter(people: Api) -> None:
 
 def test_inactive_names_are_hidden_unless_asked(people: Api) -> None:
 	pine = people.rows("select * from Customer where DisplayName = 'Pine Inc'", "Customer")[0]
-	people.post("customer", {"Id": pine["Id"], "SyncToken": pine["SyncToken"], "sparse": True, "Active": False})
+	people.post(
+		"customer", {"Id": pine["Id"], "SyncToken": pine["SyncToken"], "sparse": True, "Active": False}
+	)
 	assert names(people, "select * from Customer where DisplayName = 'Pine Inc'") == []
-	assert names(people, "select * from Customer where DisplayName = 'Pine Inc' and Active = false") == ["Pine Inc"]
-	assert names(people, "select * from Customer where Active IN (true, false) and DisplayName LIKE 'Pine%'") == ["Pine Inc"]
+	assert names(people, "select * from Customer where DisplayName = 'Pine Inc' and Active = false") == [
+		"Pine Inc"
+	]
+	assert names(
+		people, "select * from Customer where Active IN (true, false) and DisplayName LIKE 'Pine%'"
+	) == ["Pine Inc"]
 
 
 def test_select_fields_and_python_quickbooks_style(people: Api) -> None:
