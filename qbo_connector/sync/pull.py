@@ -162,7 +162,7 @@ class PullMixin(EngineBase):
 	) -> SyncResult:
 		"""Apply one QBO object to ERPNext. Quiet no-ops (echo, stale, not ours) write no log row; anything
 		that changes ERPNext or fails does."""
-		quiet = self._quiet(config, entity, obj)
+		quiet = self._quiet(config, entity, obj) or self._note_only(config, entity, obj)
 		if quiet is not None:
 			return SyncResult(
 				status="Skipped",
@@ -212,6 +212,17 @@ class PullMixin(EngineBase):
 		if link is not None and not is_newer(obj, link):
 			return f"{entity} {qbo_id} is unchanged since it was last applied."
 		return None
+
+	def _note_only(self, config: ConnectionConfig, entity: str, obj: dict[str, Any]) -> str | None:
+		"""A pushed invoice that changed in QBO without a change of total (a payment moved its Balance):
+		remember its SyncToken so our next sparse update is not stale, without a log row."""
+		if entity not in ("Invoice", "CreditMemo") or obj.get("status") == "Deleted" or is_voided(obj):
+			return None
+		link = self.store.find_link(config.realm_id, entity, str(obj.get("Id")))
+		if link is None or link.remote_total is None or money(obj.get("TotalAmt") or 0) != link.remote_total:
+			return None
+		self._save_pull_link(config, link.doctype, link.name, entity, obj, link)
+		return f"{entity} {obj.get('Id')}: noted its new SyncToken {obj.get('SyncToken')}."
 
 	def _save_pull_link(
 		self,
@@ -428,7 +439,7 @@ class PullMixin(EngineBase):
 				except NotFoundError:
 					pass  # gone from QBO: treated as deleted
 			at.response = obj
-			quiet = self._quiet(config, entity, obj)
+			quiet = self._quiet(config, entity, obj) or self._note_only(config, entity, obj)
 			if quiet is not None:
 				return at.finish("Skipped", quiet, action="skipped")
 			return self._apply_in(at, config, entity, obj)
