@@ -11,6 +11,7 @@ Exactly-once, per (realm, document):
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -151,6 +152,7 @@ class PushMixin(EngineBase):
 		"""Make sure what the document refers to exists in QBO, then map it."""
 		mode = self.company_mode(config, client)
 		ctx = self.context(config, mode)
+		self._probe(doctype, doc, ctx)
 		if doctype == SALES_INVOICE:
 			ctx.customer_ref = self.ensure_customer(
 				client, config, ctx, doc.get("customer"), doctype, doc["name"]
@@ -163,6 +165,20 @@ class PushMixin(EngineBase):
 			ctx.invoice_refs = self.ensure_invoices(config, doc)
 			ctx.invoice_balances = self.invoice_balances(client, ctx.invoice_refs)
 		return map_document(doctype, doc, ctx)
+
+	@staticmethod
+	def _probe(doctype: str, doc: dict[str, Any], ctx: MappingContext) -> None:
+		"""Map once with placeholder references before creating anything in QBO, so a document with bad
+		data (say, EUR while multicurrency is off) leaves no customer or item behind to clean up."""
+		codes = {row.get("item_code") for row in doc.get("items") or [] if row.get("item_code")}
+		refs = {row.get("reference_name") for row in doc.get("references") or [] if row.get("reference_name")}
+		probe = replace(
+			ctx,
+			customer_ref="0",
+			item_refs=dict.fromkeys(codes, "0"),
+			invoice_refs=dict.fromkeys(refs, "0"),
+		)
+		map_document(doctype, doc, probe)
 
 	def invoice_balances(self, client: QBOClient, refs: dict[str, str]) -> dict[str, Decimal]:
 		"""Open balances in QBO of the invoices a payment pays (one query), so a payment never applies more

@@ -161,6 +161,9 @@ def test_eur_invoice_without_multicurrency_names_document_and_field(
 	assert result.status == "Failed" and result.code == "MAPPING" and not result.retryable
 	assert result.message.startswith(f"Sales Invoice {EUR}") and "'currency'" in result.message
 	assert qbo_invoices(emu, EUR) == []
+	assert not [
+		c for c in emu.objects("Customer") if c["DisplayName"].startswith("Müller")
+	]  # nothing half-made
 	log = store.get_log(result.log_id)
 	assert log.next_retry_at is None and log.doc_fingerprint  # not retried until the document changes
 
