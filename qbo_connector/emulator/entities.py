@@ -9,7 +9,8 @@ How totals are computed (tests compare against this; Decimal throughout, ROUND_H
   Discount          = sum of DiscountLineDetail lines; PercentBased lines get Amount = round(Subtotal * pct / 100, 2).
   Tax base          = per tax rate, the Amounts of the lines that carry it, less their share of the discount
                       (round(Discount * base / Subtotal, 2)) when ApplyTaxAfterDiscount is not false.
-     US             : lines are TAX or NON (6100 otherwise; missing -> NON); the rates are those of
+     US             : lines are TAX or NON (6100 otherwise; missing -> TAX when the item and the customer are
+                      taxable, else NON); the rates are those of
                       TxnTaxDetail.TxnTaxCodeRef (else the customer's DefaultTaxCodeRef; else no tax); TAX lines only.
      non-US         : each line's TaxCodeRef (a real TaxCode) gives its rates.
   Tax per rate      = round(base * rate / 100, 2)                               (US, TaxExcluded)
@@ -1104,7 +1105,11 @@ def update(ctx: Ctx, entity: str, body: dict) -> dict:
 	obj["Id"] = old["Id"]
 	_prepare(ctx, entity, obj, old)
 	saved = ctx.co.save(entity, obj, ctx.now, new=False)
-	ctx.event(entity, saved["Id"], "Update")
+	# a name made inactive is QBO's "delete" of a name-list entity, and its webhook says Delete
+	deactivated = (
+		entity not in TXN_ENTITIES and old.get("Active") is not False and saved.get("Active") is False
+	)
+	ctx.event(entity, saved["Id"], "Delete" if deactivated else "Update")
 	for callback in ctx.after:
 		callback(saved)
 	return saved
@@ -1164,7 +1169,7 @@ def void(ctx: Ctx, entity: str, body: dict) -> dict:
 	if entity == "Payment":
 		ctx.after.append(lambda saved: _apply_payment(ctx, saved["Id"], {}))
 	saved = ctx.co.save(entity, obj, ctx.now, new=False)
-	ctx.event(entity, saved["Id"], "Void" if entity != "Payment" else "Update")
+	ctx.event(entity, saved["Id"], "Void")
 	for callback in ctx.after:
 		callback(saved)
 	return saved

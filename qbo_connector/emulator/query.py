@@ -14,6 +14,7 @@ STARTPOSITION is 1-based; MAXRESULTS defaults to 100 and is capped at 1000.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -307,8 +308,9 @@ def _compare(field_value: object, op: str, literal: object, path: str) -> bool:
 	return a >= b
 
 
-def run(query: Query, rows: list[dict]) -> dict:
-	"""Evaluate a parsed query over rendered objects; returns the QueryResponse dict."""
+def run(query: Query, rows: list[dict], render: Callable[[dict], dict] | None = None) -> dict:
+	"""Evaluate a parsed query over stored objects; only the returned page goes through `render` (a copy as
+	QBO shows it), so big tables stay cheap to query. Returns the QueryResponse dict."""
 	conditions = list(query.where)
 	if query.entity in NAME_ENTITIES and not any(c.path.lower() == "active" for c in conditions):
 		conditions.append(Condition("Active", "=", True))
@@ -326,6 +328,8 @@ def run(query: Query, rows: list[dict]) -> dict:
 	page = matched[query.start - 1 : query.start - 1 + query.max_results]
 	if not page:
 		return {}
+	if render is not None:
+		page = [render(row) for row in page]
 	if query.fields is not None:
 		wanted = {f.split(".")[0].lower() for f in query.fields} | {"id"}
 		page = [

@@ -478,7 +478,10 @@ class Handler(BaseHTTPRequestHandler):
 
 	def _query(self, company: Company, text: str) -> dict:
 		parsed = query.parse(text)
-		return query.run(parsed, entities.all_objects(company, parsed.entity))
+		if parsed.entity in ("Customer", "Preferences", "CompanyInfo"):  # fields computed at render time
+			return query.run(parsed, entities.all_objects(company, parsed.entity))
+		rows = list(company.table(parsed.entity).values())
+		return query.run(parsed, rows, lambda row: entities.render(company, parsed.entity, row))
 
 	def _cdc(self, company: Company, params: dict[str, str], now: float) -> dict:
 		from .util import parse_time

@@ -181,3 +181,16 @@ def test_actions_through_the_control_api(receiver: Receiver) -> None:
 			requests.post(f"{ctl}/webhooks/redeliver", timeout=TIMEOUT).json()["delivery"]["redelivery"]
 			is True
 		)
+
+
+def test_deactivating_a_name_is_announced_as_delete(receiver: Receiver) -> None:
+	with EmulatorServer(port=0, limits_enabled=False, webhook_url=receiver.url) as emu:
+		customer = emu.add_customer("Leaving Co")
+		emu.deactivate_customer(customer["Id"])
+		emu.rename_customer(customer["Id"], "Left Co")
+		got = deliveries(emu, receiver, 3)
+		ops = [
+			json.loads(r["body"])["eventNotifications"][0]["dataChangeEvent"]["entities"][0]["operation"]
+			for r in got
+		]
+		assert ops == ["Create", "Delete", "Update"]
