@@ -211,13 +211,12 @@ class EngineBase:
 		self.cdc_max_age = cdc_max_age
 		self.batch_size = batch_size
 		self._local = threading.local()
-		self._wired: set[int] = set()
 
 	# -- clients and attempts -------------------------------------------------------------------------
 	def client(self, realm_id: str) -> QBOClient:
 		"""The factory's client for a realm, with its exchanges routed into the current log row."""
 		client = self._client_for(realm_id)
-		if id(client) not in self._wired and hasattr(client, "on_exchange"):
+		if getattr(client, "_sync_engine", None) is not self and hasattr(client, "on_exchange"):
 			previous = client.on_exchange
 
 			def on_exchange(exchange: Exchange, _previous=previous) -> None:
@@ -226,7 +225,7 @@ class EngineBase:
 					_previous(exchange)
 
 			client.on_exchange = on_exchange
-			self._wired.add(id(client))
+			client._sync_engine = self  # type: ignore[attr-defined]  # wire each client once
 		return client
 
 	def record_exchange(self, exchange: Exchange) -> None:

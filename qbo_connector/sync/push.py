@@ -163,7 +163,7 @@ class PushMixin(EngineBase):
 				client, config, ctx, doc.get("party"), doctype, doc["name"]
 			)
 			ctx.invoice_refs = self.ensure_invoices(config, doc)
-			ctx.invoice_balances = self.invoice_balances(client, ctx.invoice_refs)
+			ctx.invoice_balances = self.invoice_balances(client, config, ctx.invoice_refs)
 		return map_document(doctype, doc, ctx)
 
 	@staticmethod
@@ -180,14 +180,23 @@ class PushMixin(EngineBase):
 		)
 		map_document(doctype, doc, probe)
 
-	def invoice_balances(self, client: QBOClient, refs: dict[str, str]) -> dict[str, Decimal]:
+	def invoice_balances(
+		self, client: QBOClient, config: ConnectionConfig, refs: dict[str, str]
+	) -> dict[str, Decimal]:
 		"""Open balances in QBO of the invoices a payment pays (one query), so a payment never applies more
-		than QBO says is open (ERPNext's stray cent, a payment recorded in QBO): the excess stays unapplied."""
-		if not refs:
+		than QBO says is open (ERPNext's stray cent, a payment recorded in QBO): the excess stays unapplied.
+		Credit notes are left out: their ids are CreditMemo ids, which may equal some Invoice id."""
+		invoices = {
+			name: qbo_id
+			for name, qbo_id in refs.items()
+			if (self.store.get_link(config.realm_id, SALES_INVOICE, name) or Link("", "", "", "")).qbo_entity
+			== "Invoice"
+		}
+		if not invoices:
 			return {}
-		rows = self.rows(client, Query("Invoice").where("Id", "IN", sorted(set(refs.values()))))
+		rows = self.rows(client, Query("Invoice").where("Id", "IN", sorted(set(invoices.values()))))
 		balance = {str(r["Id"]): money(r.get("Balance") or 0) for r in rows}
-		return {name: balance[qbo_id] for name, qbo_id in refs.items() if qbo_id in balance}
+		return {name: balance[qbo_id] for name, qbo_id in invoices.items() if qbo_id in balance}
 
 	def _write(
 		self,
@@ -457,7 +466,7 @@ class PushMixin(EngineBase):
 						"DEPENDENCY",
 						f"{doc_label(PAYMENT_ENTRY, doc['name'])}: references[{ref.get('idx') or position}] "
 						f"Sales Invoice {invoice} is not in QuickBooks yet: {result.message}",
-						retryable=result.retryable or result.status == "Skipped",
+						retryable=result.retryable,
 					)
 			refs[invoice] = link.qbo_id
 		return refs

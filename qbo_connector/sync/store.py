@@ -214,10 +214,12 @@ class Store(Protocol):
 
 	# -- ERPNext writes on pull -------------------------------------------------------------------------
 	def upsert_customer(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
-		"""Create or update an ERPNext Customer from QBO; `name` is the linked one. Returns the name."""
+		"""Create or update an ERPNext Customer from QBO. `name` is the linked customer; None means: match a
+		customer of the same customer_name (adopt it), else create one. Returns the ERPNext name."""
 
 	def upsert_item(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
-		"""Create or update an ERPNext Item from QBO; `name` is the linked item code. Returns the name."""
+		"""Create or update an ERPNext Item from QBO. `name` is the linked item code; None means: match the
+		item_code in data, else create. Returns the item code."""
 
 	def create_payment_entry(self, company: str, data: dict[str, Any], qbo_payment_id: str) -> str:
 		"""Create and submit a Payment Entry allocated to invoices. Idempotent on qbo_payment_id: a second
