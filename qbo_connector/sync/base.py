@@ -40,7 +40,8 @@ ClientFactory = Callable[[str], QBOClient]
 Clock = Callable[[], datetime]
 
 _MAX_EXCHANGES = 20
-_MAX_BODY = 50_000
+_MAX_BODY = 20_000  # one HTTP body in a log row
+_MAX_LOG = 400_000  # one log field
 
 
 def utcnow() -> datetime:
@@ -48,12 +49,20 @@ def utcnow() -> datetime:
 
 
 def _json(value: Any) -> str | None:
+	"""Redacted JSON for a log field; always valid JSON, even when cut to size."""
 	if value is None:
 		return None
 	text = json.dumps(redact(value), default=str, ensure_ascii=False, indent=1)
-	if len(text) > _MAX_BODY:
-		text = text[:_MAX_BODY] + f"... <{len(text) - _MAX_BODY} more characters>"
+	if len(text) > _MAX_LOG:
+		text = json.dumps({"truncated": True, "characters": len(text), "head": text[:_MAX_BODY]}, indent=1)
 	return text
+
+
+def _clip(text: str | None) -> str | None:
+	"""One HTTP body within reason (a 1000-row query answer is not worth keeping whole)."""
+	if text is None or len(text) <= _MAX_BODY:
+		return text
+	return text[:_MAX_BODY] + f"... <{len(text) - _MAX_BODY} more characters>"
 
 
 def doc_label(doctype: str | None, name: str | None) -> str:
@@ -99,7 +108,7 @@ class Attempt:
 					"intuit_tid": x.intuit_tid,
 					"duration_ms": x.duration_ms,
 					"error": x.error,
-					"body": x.response_body,
+					"body": _clip(x.response_body),
 				}
 				for x in self.exchanges
 			]

@@ -203,6 +203,7 @@ class BulkMixin(PushMixin):
 					if r.get("DocNumber") == p.mapped.body["DocNumber"]
 					and (not customer or _ref(r, "CustomerRef") == customer)
 				]
+				matches = matches or self.lookup_by_note(client, p.mapped, p.doc)
 				if matches:
 					found[p.name] = min(matches, key=lambda r: int(r["Id"]) if str(r["Id"]).isdigit() else 0)
 		rest = []

@@ -63,6 +63,10 @@ def _note_head(obj: dict[str, Any]) -> str:
 	return str(obj.get("PrivateNote") or "").split(";")[0].strip()
 
 
+def _ours(obj: dict[str, Any], customer: str | None) -> bool:
+	return obj.get("status") != "Deleted" and (not customer or _ref(obj, "CustomerRef") == customer)
+
+
 def is_voided(obj: dict[str, Any]) -> bool:
 	"""QBO keeps a voided transaction with zero amounts and "Voided" in its PrivateNote."""
 	if obj.get("status") == "Voided":
@@ -339,28 +343,31 @@ class PushMixin(EngineBase):
 
 	# -- look-ups -------------------------------------------------------------------------------------
 	def lookup(self, client: QBOClient, mapped: Mapped, doc: dict[str, Any]) -> dict[str, Any] | None:
-		"""Find a create that may have landed: by DocNumber, else by customer and date with our name in the
-		note. Only objects of the same customer count, so a manual invoice with our number is not adopted."""
+		"""Find a create that may have landed: by DocNumber, else by customer and date with our name at the
+		head of the PrivateNote (QBO may renumber when custom transaction numbers are off). Only objects of
+		the same customer count, so a manual invoice that happens to carry our number is not adopted."""
 		body = mapped.body
 		customer = _ref(body, "CustomerRef")
+		rows: list[dict[str, Any]] = []
 		if body.get("DocNumber"):
 			rows = self.rows(client, Query(mapped.entity).where("DocNumber", "=", body["DocNumber"]))
-		else:
-			query = Query(mapped.entity)
-			if body.get("TxnDate"):
-				query.where("TxnDate", "=", body["TxnDate"])
-			if customer:
-				query.where("CustomerRef", "=", customer)
-			marker = f"ERPNext {doc.get('doctype')} {doc['name']}"
-			rows = [r for r in self.rows(client, query) if _note_head(r) == marker]
-		rows = [
-			r
-			for r in rows
-			if r.get("status") != "Deleted" and (not customer or _ref(r, "CustomerRef") == customer)
-		]
+			rows = [r for r in rows if _ours(r, customer)]
+		if not rows:
+			rows = self.lookup_by_note(client, mapped, doc)
 		if not rows:
 			return None
 		return min(rows, key=lambda r: int(r["Id"]) if str(r["Id"]).isdigit() else 0)
+
+	def lookup_by_note(self, client: QBOClient, mapped: Mapped, doc: dict[str, Any]) -> list[dict[str, Any]]:
+		"""Objects of the customer on the document's date whose PrivateNote starts with our marker."""
+		customer = _ref(mapped.body, "CustomerRef")
+		if not customer:
+			return []
+		query = Query(mapped.entity).where("CustomerRef", "=", customer)
+		if mapped.body.get("TxnDate"):
+			query.where("TxnDate", "=", mapped.body["TxnDate"])
+		marker = f"ERPNext {doc.get('doctype')} {doc['name']}"
+		return [r for r in self.rows(client, query) if _note_head(r) == marker and _ours(r, customer)]
 
 	# -- dependencies ---------------------------------------------------------------------------------
 	def ensure_customer(

@@ -45,6 +45,21 @@ def retry_until_quiet(engine: SyncEngine, clock: Clock, rounds: int = 12) -> int
 	return ran
 
 
+def engine_clients(engine: SyncEngine) -> list[Any]:
+	"""The clients the engine's factory built (sync_support caches one per realm)."""
+	return [engine.client(realm) for realm in {e.realm_id for e in engine.store.logs() if e.realm_id}]
+
+
+def fault_codes(response_json: str | None) -> list[str]:
+	"""Fault codes QBO answered within one attempt (its log row keeps every HTTP exchange)."""
+	codes = []
+	for exchange in json.loads(response_json or "[]") if (response_json or "").startswith("[") else []:
+		if (exchange.get("status") or 0) >= 400 and (exchange.get("body") or "").startswith("{"):
+			errors = json.loads(exchange["body"]).get("Fault", {}).get("Error", [])
+			codes.extend(str(error.get("code")) for error in errors)
+	return codes
+
+
 def endpoint(path: str) -> str:
 	"""'/v3/company/123/payment/12?x' -> 'payment'."""
 	parts = path.split("?")[0].strip("/").split("/")
@@ -201,6 +216,17 @@ def test_fault_matrix_exactly_once_to_the_cent() -> None:
 		for entry in failed:
 			assert newest[(entry.operation, entry.doctype, entry.name)].status in OK, entry.message
 
+		secrets = [c.token_provider.store.load() for c in engine_clients(engine)]
+		for entry in logs:
+			text = f"{entry.request_json}{entry.response_json}{entry.message}"
+			for field in (entry.request_json, entry.response_json):
+				assert field is None or json.loads(field) is not None  # valid JSON for the log's JSON fields
+			assert "Bearer" not in text and not any(
+				t.access_token in text or t.refresh_token in text for t in secrets
+			)
+		stale = [e for e in logs if e.operation == "push" and "5010" in fault_codes(e.response_json)]
+		RESULTS["stale_synctoken_5010_recovered"] = len(stale)
+		assert len(stale) == len(changed) // 2
 		fired = Counter(f"{f['kind']} {f['method']} {endpoint(f['path'])}" for f in emu.state.faults.fired)
 		RESULTS["faults_fired"] = dict(sorted(fired.items()))
 		RESULTS["failed_log_rows"] = Counter(e.error_code for e in failed)

@@ -202,6 +202,22 @@ def test_failed_row_holds_the_watermark_back(
 	assert store.get_watermark(emu.realm_id) >= paid_at
 
 
+def test_pull_during_an_outage_is_failed_and_retryable(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer, clock: Clock
+) -> None:
+	engine.pull(company="QBO Test Co")
+	mark = store.get_watermark(emu.realm_id)
+	emu.add_customer("Arrived During Outage")
+	emu.add_fault(kind="status", status=503, method="GET", path="/cdc", count=50)
+	down = engine.pull(company="QBO Test Co")
+	assert down.status == "Failed" and store.get_log(down.log_id).retryable
+	assert store.get_watermark(emu.realm_id) == mark
+	emu.state.faults.clear()
+	clock.advance(minutes=5)
+	[again] = engine.retry_due()
+	assert again.status == "Success" and store.get_doc("Customer", "Arrived During Outage") is not None
+
+
 def test_watermark_older_than_30_days_falls_back_to_a_full_query(
 	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer, clock: Clock
 ) -> None:

@@ -343,6 +343,18 @@ def test_ambiguous_failure_is_looked_up_before_recreating(
 	assert store.get_log(recovered.log_id).retry_of == failed.log_id
 
 
+def test_lookup_falls_back_to_our_note_when_qbo_renumbered(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer
+) -> None:
+	assert engine.push(SI, BASIC).ok
+	link = store.get_link(emu.realm_id, SI, BASIC)
+	make_client(emu).update("Invoice", {"Id": link.qbo_id, "SyncToken": "0", "DocNumber": "1001"})
+	store.save_link(Link(emu.realm_id, SI, BASIC, "Invoice", request_id=link.request_id))  # answer was lost
+	result = engine.push(SI, BASIC)
+	assert result.action == "adopted", result.message
+	assert len(emu.objects("Invoice")) == 1 and store.get_link(emu.realm_id, SI, BASIC).qbo_id == link.qbo_id
+
+
 def test_crash_after_pending_link_before_send_creates_once(
 	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer
 ) -> None:
