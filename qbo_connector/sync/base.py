@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.money import q2
 from qbo_connector.qbo.client import Exchange, QBOClient
 from qbo_connector.qbo.query import Query
 from qbo_connector.qbo.redact import redact
@@ -382,8 +383,6 @@ class EngineBase:
 
 def money(value: Any) -> Decimal:
 	"""Cents of a QBO or mapping amount, for comparisons."""
-	from qbo_connector.mapping.money import q2
-
 	return q2(value)
 
 

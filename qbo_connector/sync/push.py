@@ -42,6 +42,7 @@ from .store import (
 	ConnectionConfig,
 	Link,
 	LogEntry,
+	LogStatus,
 )
 
 logger = logging.getLogger(__name__)
@@ -273,7 +274,7 @@ class PushMixin(EngineBase):
 		link.pushed = {k: source.get(k) for k in UPDATABLE_FIELDS if k in source}
 		self.store.save_link(link)
 
-	def _total_verdict(self, mapped: Mapped, qbo_total: Any) -> tuple[str, str]:
+	def _total_verdict(self, mapped: Mapped, qbo_total: Any) -> tuple[LogStatus, str]:
 		"""("Success"|"Warning", sentence) comparing QBO's TotalAmt with ERPNext's expected total."""
 		if mapped.expected_total is None:
 			return "Success", ""
@@ -291,7 +292,7 @@ class PushMixin(EngineBase):
 		message = f"Created {mapped.entity}{number} (id {link.qbo_id}) in QuickBooks; {verdict}."
 		if mapped.warnings:
 			message += " Notes: " + "; ".join(mapped.warnings)
-		return at.finish(status, message, action="created")  # type: ignore[arg-type]
+		return at.finish(status, message, action="created")
 
 	def _update_linked(
 		self, at: Attempt, client: QBOClient, link: Link, mapped: Mapped, note: str = ""
@@ -305,7 +306,7 @@ class PushMixin(EngineBase):
 		if not changes:
 			action = "adopted" if note else "unchanged"
 			if note:
-				return at.finish(status, f"{prefix}; {verdict}.", action=action)  # type: ignore[arg-type]
+				return at.finish(status, f"{prefix}; {verdict}.", action=action)
 			return at.finish("Skipped", f"Already in QuickBooks as {prefix}; nothing changed.", action=action)
 		obj = self.sparse_update(client, link, changes)
 		link.sync_token = str(obj.get("SyncToken", link.sync_token))
@@ -318,7 +319,7 @@ class PushMixin(EngineBase):
 		status, verdict = self._total_verdict(mapped, link.remote_total)
 		fields = ", ".join(sorted(changes))
 		return at.finish(
-			status,  # type: ignore[arg-type]
+			status,
 			f"Updated {fields} of {prefix} in QuickBooks; {verdict}.",
 			action="updated",
 		)
