@@ -403,3 +403,27 @@ def test_two_companies_two_realms(
 	assert store.get_link(second, SI, BASIC) is None
 	assert store.get_config_for_realm(second).company == "Other Co"
 	assert COMPANY == store.get_doc(SI, BASIC)["company"]
+
+
+def test_concurrent_workers_push_one_document_once(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer
+) -> None:
+	"""Eight workers (a duplicate job, a retry, auto-push...) on one invoice: one QBO invoice."""
+	import threading
+
+	results = []
+	barrier = threading.Barrier(8)
+
+	def worker() -> None:
+		barrier.wait()
+		results.append(engine.push(SI, US_TAX))
+
+	threads = [threading.Thread(target=worker) for _ in range(8)]
+	for thread in threads:
+		thread.start()
+	for thread in threads:
+		thread.join()
+	assert sorted(r.action for r in results) == ["created"] + ["unchanged"] * 7
+	assert len(qbo_invoices(emu, US_TAX)) == 1
+	assert len([c for c in emu.objects("Customer") if c["DisplayName"] == "O'Brien & Søn Ltd"]) == 1
+	assert len([i for i in emu.objects("Item") if i["Name"] == "BRKT-AL-10"]) == 1
