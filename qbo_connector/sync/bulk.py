@@ -122,6 +122,15 @@ class BulkMixin(PushMixin):
 		return _Prepared(name, doc, config, link, mapped, at)
 
 	def _send_chunk(self, client: QBOClient, chunk: list[_Prepared], summary: BulkSummary) -> None:
+		"""One batch request; whatever goes wrong, every document of the chunk ends with its own row."""
+		try:
+			self._send_chunk_locked(client, chunk, summary)
+		except Exception as exc:  # noqa: BLE001 - a look-up or update failed: close the rows still open
+			for item in chunk:
+				if item.at.closed is None:
+					summary.add(item.at.fail(exc))
+
+	def _send_chunk_locked(self, client: QBOClient, chunk: list[_Prepared], summary: BulkSummary) -> None:
 		with contextlib.ExitStack() as locks:
 			for item in sorted(chunk, key=lambda p: p.name):
 				locks.enter_context(

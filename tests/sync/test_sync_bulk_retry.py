@@ -149,3 +149,20 @@ def test_bad_data_waits_for_the_document_to_change(
 	[fixed] = engine.retry_due()
 	assert fixed.status == "Success", fixed.message
 	assert engine.retry_due(clock() + timedelta(days=3)) == []
+
+
+def test_lookup_failure_in_a_batch_run_still_closes_every_row(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer
+) -> None:
+	docs = many_invoices(6)
+	for doc in docs:
+		store.add_doc(doc)
+	emu.add_fault(kind="status", status=503, method="POST", path="/batch", count=5)
+	assert engine.push_many(SI, [d["name"] for d in docs]).failed == 6  # all pending now
+	emu.add_fault(kind="status", status=503, method="GET", path="/query", count=5)  # the look-up fails too
+	second = engine.push_many(SI, [d["name"] for d in docs])
+	assert second.failed == 6 and all(r.retryable for r in second.results)
+	assert not [log for log in store.logs() if log.status == "Started"]
+	emu.state.faults.clear()
+	third = engine.push_many(SI, [d["name"] for d in docs])
+	assert third.created == 6 and len(emu.objects("Invoice")) == 6
