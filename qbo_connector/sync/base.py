@@ -209,7 +209,7 @@ class EngineBase:
 		backoff: tuple[float, ...] = DEFAULT_BACKOFF,
 		mode_max_age: timedelta = timedelta(hours=24),
 		stale_retries: int = 3,
-		cdc_max_age: timedelta = timedelta(days=30),
+		cdc_max_age: timedelta = timedelta(days=29),  # QBO's 30-day CDC look-back, less a day for clock skew
 		batch_size: int = 30,
 	) -> None:
 		self.store = store

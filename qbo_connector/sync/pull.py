@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from qbo_connector.qbo.client import QBOClient
-from qbo_connector.qbo.errors import NotFoundError
+from qbo_connector.qbo.errors import NotFoundError, ValidationError
 from qbo_connector.qbo.query import Query
 from qbo_connector.qbo.webhooks import WebhookEvent
 
@@ -92,10 +92,15 @@ class PullMixin(EngineBase):
 	) -> dict[str, list[dict[str, Any]]]:
 		if not full:
 			assert since is not None
-			changes = client.cdc(list(PULL_ENTITIES), since)
-			if sum(len(rows) for rows in changes.values()) < CDC_MAX_ROWS:
-				return changes
-			# CDC caps one answer at 1000 objects across all entities: page through queries instead.
+			try:
+				changes = client.cdc(list(PULL_ENTITIES), since)
+			except ValidationError:
+				# QBO refused the look-back (its clock says > 30 days): the full query below covers it.
+				logger.warning("CDC since %s refused; falling back to a query by LastUpdatedTime", since)
+			else:
+				if sum(len(rows) for rows in changes.values()) < CDC_MAX_ROWS:
+					return changes
+				# CDC caps one answer at 1000 objects across all entities: page through queries instead.
 		return {entity: self._query_since(client, entity, since) for entity in PULL_ENTITIES}
 
 	@staticmethod
@@ -116,6 +121,7 @@ class PullMixin(EngineBase):
 		changes = self._changes(client, since, full)
 		latest: datetime | None = None
 		failed_at: datetime | None = None
+		unstamped_failure = False
 		for entity in PULL_ENTITIES:
 			rows = sorted(changes.get(entity) or [], key=lambda r: parse_time(updated_at(r)) or now)
 			for obj in rows:
@@ -124,7 +130,9 @@ class PullMixin(EngineBase):
 				outcome = self.apply_change(config, client, entity, obj)
 				if outcome.status == "Failed":
 					result.failed += 1
-					if stamp is not None:
+					if stamp is None:
+						unstamped_failure = True
+					else:
 						failed_at = stamp if failed_at is None else min(failed_at, stamp)
 				elif outcome.action in ("skipped", "echo", "stale", "ignored"):
 					result.skipped += 1
@@ -132,10 +140,12 @@ class PullMixin(EngineBase):
 					result.applied += 1
 				if stamp is not None:
 					latest = stamp if latest is None else max(latest, stamp)
-		if failed_at is not None:
+		if unstamped_failure:
+			target: datetime | None = None  # no safe point is known: stay where we were
+		elif failed_at is not None:
 			# Hold the watermark just before the first failure so the next pull reads that row again;
 			# rows after it are re-read too and change nothing (they compare equal to what was applied).
-			target: datetime | None = failed_at - timedelta(seconds=1)
+			target = failed_at - timedelta(seconds=1)
 		else:
 			target = latest
 		if target is not None and (since is None or target > since):

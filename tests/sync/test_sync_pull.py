@@ -293,3 +293,15 @@ def test_webhook_read_failure_is_logged_and_released_for_redelivery(
 	emu.state.faults.clear()
 	assert engine.handle_webhook([create]).applied == 1  # the claim was released
 	assert store.get_doc("Customer", "Flaky Read Ltd") is not None
+
+
+def test_cdc_refused_for_look_back_falls_back_to_query(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer, clock: Clock
+) -> None:
+	"""Our clock and QBO's may disagree about "30 days ago": QBO's refusal is answered with a query."""
+	engine.cdc_max_age = timedelta(days=60)
+	emu.add_customer("Clock Skew Corp")
+	store.set_watermark(emu.realm_id, clock() - timedelta(days=31))
+	result = engine.pull(company="QBO Test Co")
+	assert result.status == "Success" and not result.full, result.message
+	assert store.get_doc("Customer", "Clock Skew Corp") is not None
