@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from qbo_connector.qbo.client import QBOClient
-from qbo_connector.qbo.errors import NotFoundError, ValidationError
+from qbo_connector.qbo.errors import NotFoundError, QBOError
 from qbo_connector.qbo.query import Query
 from qbo_connector.qbo.webhooks import WebhookEvent
 
@@ -94,9 +94,12 @@ class PullMixin(EngineBase):
 			assert since is not None
 			try:
 				changes = client.cdc(list(PULL_ENTITIES), since)
-			except ValidationError:
-				# QBO refused the look-back (its clock says > 30 days): the full query below covers it.
-				logger.warning("CDC since %s refused; falling back to a query by LastUpdatedTime", since)
+			except QBOError as exc:
+				# QBO refuses a look-back beyond 30 days by its clock as HTTP 400 "Unsupported Operation"
+				# (Fault code 500, which errors.py types as ServerError): the query below covers it.
+				if exc.status != 400:
+					raise
+				logger.warning("CDC since %s refused (%s); querying by LastUpdatedTime instead", since, exc)
 			else:
 				if sum(len(rows) for rows in changes.values()) < CDC_MAX_ROWS:
 					return changes
