@@ -26,7 +26,6 @@ from qbo_connector.qbo.errors import (
 	NotFoundError,
 	QBOError,
 	StaleObjectError,
-	ValidationError,
 )
 from qbo_connector.qbo.query import Query
 
@@ -583,10 +582,11 @@ class PushMixin(EngineBase):
 			try:
 				obj = self._void_once(client, link, operation)
 				break
-			except ValidationError as exc:
+			except QBOError as exc:
 				if exc.code == PAYMENT_APPLIED_CODE:
 					raise self._payment_applied(label, link) from exc
-				if operation == operations[-1]:
+				# A refusal (HTTP 400, e.g. "Unsupported Operation", Fault code 500) moves on to delete.
+				if operation == operations[-1] or exc.status != 400:
 					raise
 		state = "deleted" if obj.get("status") == "Deleted" else "voided"
 		link.state = state  # type: ignore[assignment]

@@ -427,3 +427,14 @@ def test_concurrent_workers_push_one_document_once(
 	assert len(qbo_invoices(emu, US_TAX)) == 1
 	assert len([c for c in emu.objects("Customer") if c["DisplayName"] == "O'Brien & Søn Ltd"]) == 1
 	assert len([i for i in emu.objects("Item") if i["Name"] == "BRKT-AL-10"]) == 1
+
+
+def test_credit_memo_falls_back_to_delete_where_void_is_refused(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer
+) -> None:
+	assert engine.push(SI, RETURN).ok
+	store.update_doc(SI, RETURN, docstatus=2)
+	emu.add_fault(kind="status", status=400, method="POST", path="/creditmemo")  # QBO: void not supported
+	result = engine.cancel(SI, RETURN)
+	assert result.status == "Success" and result.action == "deleted", result.message
+	assert qbo_invoices(emu, RETURN, "CreditMemo") == []
