@@ -222,8 +222,15 @@ class Store(Protocol):
 		item_code in data, else create. Returns the item code."""
 
 	def create_payment_entry(self, company: str, data: dict[str, Any], qbo_payment_id: str) -> str:
-		"""Create and submit a Payment Entry allocated to invoices. Idempotent on qbo_payment_id: a second
-		call returns the entry made the first time. Returns its name."""
+		"""Create and submit a Payment Entry (Receive) allocated to invoices. Idempotent on qbo_payment_id:
+		a second call returns the entry made the first time. Returns its name.
+
+		data: party, company, posting_date, paid_amount, received_amount, unallocated_amount, reference_no,
+		reference_date, remarks, qbo_payment_id, references [{reference_doctype, reference_name,
+		allocated_amount}] and, when known, paid_to (ERPNext account), paid_from_account_currency,
+		source_exchange_rate. The store fills the rest (accounts, mode of payment) from company defaults,
+		and must keep its doc_events from pushing this entry back (the engine also refuses: its link says
+		origin "pull")."""
 
 	def flag_qbo_state(self, doctype: str, name: str, state: str, message: str) -> None:
 		"""Mark an ERPNext document as voided/deleted in QBO (a visible flag; never cancels it)."""
