@@ -5,15 +5,15 @@ from setuptools import find_packages, setup
 
 # Read the version as text: importing the package here fails in pip's isolated build environment.
 _here = Path(__file__).parent
-version = re.search(r'__version__ = "([^"]+)"', (_here / "qbo_connector" / "__init__.py").read_text()).group(1)
+version = re.search(r'__version__ = "([^"]+)"', (_here / "qbo_connector" / "__init__.py").read_text()).group(
+	1
+)
 
 with open(_here / "requirements.txt") as f:
 	install_requires = [line.strip() for line in f if line.strip() and not line.startswith("#")]
 
 with open(_here / "requirements-test.txt") as f:
-	test_requires = [
-		line.strip() for line in f if line.strip() and not line.startswith(("#", "-r"))
-	]
+	test_requires = [line.strip() for line in f if line.strip() and not line.startswith(("#", "-r"))]
 
 setup(
 	name="qbo_connector",

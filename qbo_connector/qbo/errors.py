@@ -394,7 +394,14 @@ def _from_html(text: str) -> FaultDetail:
 	)
 
 
+# Fault codes that name an HTTP status ("500" "Unsupported Operation") say what QBO thinks of the request,
+# but a 4xx answer means "do not send this again": only a 5xx answer makes them a retryable server error.
+_STATUS_LIKE_CODES = frozenset({"500", "503"})
+
+
 def _class_for(status: int | None, code: str | None, fault_type: str | None) -> type[QBOError]:
+	if code in _STATUS_LIKE_CODES and status is not None and 400 <= status < 500 and status != 429:
+		return ValidationError
 	if code and code in _BY_CODE:
 		return _BY_CODE[code]
 	if status == 429:

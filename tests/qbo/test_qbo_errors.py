@@ -335,3 +335,19 @@ def test_header_lookup_is_case_insensitive_on_plain_dicts():
 	assert errors.header({"Intuit_TID": "x"}, "intuit_tid") == "x"
 	assert errors.header({}, "a") is None and errors.header(None, "a") is None
 	assert errors.header({"b": "1"}, "a") is None
+
+
+def test_status_like_fault_code_in_a_400_is_not_retryable():
+	"""QBO answers "Unsupported Operation" as code 500 inside HTTP 400: retrying it cannot help."""
+	body = {
+		"Fault": {
+			"Error": [
+				{"Message": "Unsupported Operation", "Detail": "Operation not supported", "code": "500"}
+			],
+			"type": "ValidationFault",
+		}
+	}
+	err = parse_fault(400, json.dumps(body), {})
+	assert type(err) is ValidationError
+	assert not err.retryable
+	assert type(parse_fault(500, json.dumps(body), {})) is ServerError
