@@ -56,6 +56,7 @@ class Pacer:
 		per_minute: int = LIMIT_PER_MINUTE,
 		batch_per_minute: int = BATCH_LIMIT_PER_MINUTE,
 		prefix: str = "qbo_pacing",
+		headroom: float = 0.25,
 	) -> None:
 		# time.time (not monotonic) by default: the shared Redis state compares timestamps across processes.
 		self.state = state if state is not None else MemoryPacingState()
@@ -65,6 +66,9 @@ class Pacer:
 		self.per_minute = per_minute
 		self.batch_per_minute = batch_per_minute
 		self.prefix = prefix
+		# Seconds added to every window. We time a request when it leaves; Intuit counts it when it arrives,
+		# and network jitter can bunch eleven departures a hair over a second apart into one arrival second.
+		self.headroom = headroom
 
 	def _limits(self, realm_id: str, batch: bool) -> list[tuple[str, int, float]]:
 		# Longest windows first: a hit recorded there while a shorter window makes us wait is early by at
@@ -72,9 +76,9 @@ class Pacer:
 		base = f"{self.prefix}:{realm_id}"
 		limits = []
 		if batch:
-			limits.append((f"{base}:batch_minute", self.batch_per_minute, 60.0))
-		limits.append((f"{base}:minute", self.per_minute, 60.0))
-		limits.append((f"{base}:second", self.per_second, 1.0))
+			limits.append((f"{base}:batch_minute", self.batch_per_minute, 60.0 + self.headroom))
+		limits.append((f"{base}:minute", self.per_minute, 60.0 + self.headroom))
+		limits.append((f"{base}:second", self.per_second, 1.0 + self.headroom))
 		return limits
 
 	def wait(self, realm_id: str, batch: bool = False) -> float:

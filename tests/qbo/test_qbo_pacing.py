@@ -27,7 +27,7 @@ def clock():
 
 @pytest.fixture
 def pacer(clock):
-	return Pacer(MemoryPacingState(), clock=clock, sleep=clock.sleep)
+	return Pacer(MemoryPacingState(), clock=clock, sleep=clock.sleep, headroom=0.0)
 
 
 def test_memory_state_sliding_window():
@@ -84,7 +84,7 @@ def test_forty_batches_a_minute_then_wait(pacer, clock):
 
 
 def test_batch_requests_count_against_the_request_limits(clock):
-	pacer = Pacer(MemoryPacingState(), clock=clock, sleep=clock.sleep, per_second=3)
+	pacer = Pacer(MemoryPacingState(), clock=clock, sleep=clock.sleep, per_second=3, headroom=0.0)
 	for _ in range(3):
 		pacer.wait("r1", batch=True)
 	assert pacer.wait("r1") == pytest.approx(1.0)
@@ -99,8 +99,8 @@ def test_realms_do_not_block_each_other(pacer, clock):
 
 def test_limits_are_configurable_and_shared_state_spans_pacers(clock):
 	state = MemoryPacingState()
-	worker_1 = Pacer(state, clock=clock, sleep=clock.sleep, per_second=2)
-	worker_2 = Pacer(state, clock=clock, sleep=clock.sleep, per_second=2)
+	worker_1 = Pacer(state, clock=clock, sleep=clock.sleep, per_second=2, headroom=0.0)
+	worker_2 = Pacer(state, clock=clock, sleep=clock.sleep, per_second=2, headroom=0.0)
 	worker_1.wait("r")
 	worker_2.wait("r")
 	assert worker_1.wait("r") == pytest.approx(1.0)
@@ -108,7 +108,7 @@ def test_limits_are_configurable_and_shared_state_spans_pacers(clock):
 
 def test_minute_hit_is_not_double_counted_while_waiting_for_the_second_window(clock):
 	state = MemoryPacingState()
-	pacer = Pacer(state, clock=clock, sleep=clock.sleep, per_second=1, per_minute=3)
+	pacer = Pacer(state, clock=clock, sleep=clock.sleep, per_second=1, per_minute=3, headroom=0.0)
 	pacer.wait("r")
 	pacer.wait("r")  # waits for the second window but records one minute hit only
 	pacer.wait("r")
@@ -155,3 +155,12 @@ def test_pacer_thread_safe_under_real_clock_with_fake_sleep():
 	for t in threads:
 		t.join(5)
 	assert len(state._hits["qbo_pacing:r:minute"]) == 20
+
+
+def test_default_headroom_widens_every_window_against_arrival_jitter():
+	"""Intuit counts arrivals: by default an eleventh request waits a quarter second past the bare second."""
+	clock = FakeClock()
+	pacer = Pacer(MemoryPacingState(), clock=clock, sleep=clock.sleep)
+	for _ in range(10):
+		assert pacer.wait("r") == 0.0
+	assert pacer.wait("r") == pytest.approx(1.25)

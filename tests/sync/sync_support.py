@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -13,11 +12,12 @@ from typing import Any
 
 from qbo_connector.emulator import EmulatorServer
 from qbo_connector.qbo.client import QBOClient
-from qbo_connector.qbo.oauth import MemoryTokenStore, OAuthClient, TokenProvider, Tokens
 from qbo_connector.sync import ConnectionConfig, MemoryStore, SyncEngine
+from qbo_connector.sync.demo import COMPANY, connect_engine, emulator_client, emulator_config, qbo_id_by_name
+
+__all__ = ["COMPANY", "FIXTURES", "by_name", "make_client", "make_config", "make_engine", "make_store"]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "erpnext"
-COMPANY = "QBO Test Co"
 TINY_BACKOFF = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
@@ -25,60 +25,26 @@ def fixture(name: str) -> dict[str, Any]:
 	return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
+# The real client tuned for speed: tiny backoffs, short timeouts, no pacing (the emulator's limits are off
+# unless a test turns them on).
+_FAST: dict[str, Any] = {
+	"pacer": None,
+	"timeout": (2.0, 1.0),
+	"max_retries": 4,
+	"backoff_base": 0.002,
+	"throttle_wait": 0.01,
+	"max_backoff": 0.05,
+	"jitter": lambda: 0.0,
+}
+
+
 def make_client(emu: EmulatorServer, realm_id: str | None = None, **options: Any) -> QBOClient:
-	"""The real client with the real OAuth refresh, tuned for speed (tiny backoffs, short timeouts)."""
-	realm = str(realm_id or emu.realm_id)
-	tokens = Tokens.from_response(emu.issue_tokens(realm), time.time(), realm_id=realm)
-	oauth = OAuthClient(
-		emu.client_id, emu.client_secret, "http://localhost/callback", emu.environment(), timeout=5
-	)
-	provider = TokenProvider(oauth, MemoryTokenStore(tokens))
-	settings: dict[str, Any] = {
-		"pacer": None,
-		"timeout": (2.0, 1.0),
-		"max_retries": 4,
-		"backoff_base": 0.002,
-		"throttle_wait": 0.01,
-		"max_backoff": 0.05,
-		"jitter": lambda: 0.0,
-	}
-	settings.update(options)
-	return QBOClient(realm, emu.environment(), provider, **settings)
+	"""The real client with the real OAuth refresh, tuned for speed."""
+	return emulator_client(emu, realm_id, **{**_FAST, **options})
 
 
-def by_name(emu: EmulatorServer, entity: str, name: str, realm_id: str | None = None) -> str:
-	for obj in emu.objects(entity, realm_id):
-		if obj.get("Name") == name or obj.get("DisplayName") == name:
-			return str(obj["Id"])
-	raise KeyError(f"{entity} {name!r} not in the emulator")
-
-
-def make_config(emu: EmulatorServer, realm_id: str | None = None, **overrides: Any) -> ConnectionConfig:
-	"""Settings an admin would pick for the seeded emulator company."""
-	realm = str(realm_id or emu.realm_id)
-	services = by_name(emu, "Account", "Services", realm)
-	product = by_name(emu, "Account", "Sales of Product Income", realm)
-	checking = by_name(emu, "Account", "Checking", realm)
-	rounding_item = emu.add_item("Rounding", type="Service", realm_id=realm)["Id"]
-	ny = by_name(emu, "TaxCode", "NY State+City 8.875%", realm)
-	config = ConnectionConfig(
-		company=COMPANY,
-		realm_id=realm,
-		account_map={
-			"Service - QTC": services,
-			"Sales - QTC": product,
-			"Bank Account - QTC": checking,
-			"Chase Checking - QTC": checking,
-		},
-		tax_map={"NY Sales Tax 8.875% - QTC": ny, "VAT 20% Included - QTC": ny},
-		us_tax_code=ny,
-		default_income_account=services,
-		discount_account=by_name(emu, "Account", "Discounts given", realm),
-		rounding_item=str(rounding_item),
-	)
-	for key, value in overrides.items():
-		setattr(config, key, value)
-	return config
+by_name = qbo_id_by_name
+make_config = emulator_config
 
 
 def make_store(config: ConnectionConfig) -> MemoryStore:
@@ -104,14 +70,7 @@ class Clock:
 def make_engine(
 	emu: EmulatorServer, store: MemoryStore, clock: Clock | None = None, **client_options: Any
 ) -> SyncEngine:
-	clients: dict[str, QBOClient] = {}
-
-	def client_for(realm_id: str) -> QBOClient:
-		if realm_id not in clients:
-			clients[realm_id] = make_client(emu, realm_id, **client_options)
-		return clients[realm_id]
-
-	return SyncEngine(store, client_for, clock or Clock(), backoff=TINY_BACKOFF)
+	return connect_engine(emu, store, clock or Clock(), backoff=TINY_BACKOFF, **{**_FAST, **client_options})
 
 
 # -- deriving more invoices ----------------------------------------------------------------------------
