@@ -4,7 +4,7 @@ app_publisher = "qbo_connector contributors"
 app_description = "Keeps ERPNext and QuickBooks Online in step"
 app_email = "maintainers@qbo-connector.invalid"
 app_license = "MIT"
-required_apps = ["erpnext"]
+required_apps = ["frappe/erpnext"]  # org/repo: "erpnext" alone makes install-app ask GitHub which org it is
 
 # Wiring only: nothing here reads settings or touches the database at import time.
 
