@@ -129,14 +129,8 @@ def run_logged(
 	except QBOError as error:
 		fields = recorder.log_fields()
 		fields.setdefault("duration_ms", int((time.monotonic() - started) * 1000))
-		make_log(
-			**base,
-			**fields,
-			status="Failed",
-			error_code=error.code,
-			error_message=error.user_message,
-			intuit_tid=error.intuit_tid or fields.get("intuit_tid"),
-		)
+		fields["intuit_tid"] = error.intuit_tid or fields.get("intuit_tid")
+		make_log(**base, **fields, status="Failed", error_code=error.code, error_message=error.user_message)
 		frappe.db.commit()
 		raise
 	fields = recorder.log_fields()

@@ -231,19 +231,23 @@ def notify_reconnect_needed(company: str, message: str) -> None:
 	]
 	subject = _("QuickBooks needs to be reconnected for {0}").format(company)
 	make_notification_logs(
-		{
-			"type": "Alert",
-			"document_type": CONNECTION,
-			"document_name": company,
-			"subject": subject,
-			"email_content": _(
-				"QuickBooks refused to renew access for {0}: {1} Nothing is sent to QuickBooks until a System"
-				" Manager reconnects on <a href='{2}'>the connection</a>."
-			).format(
-				frappe.bold(company), frappe.utils.escape_html(message), get_url_to_form(CONNECTION, company)
-			),
-			"from_user": "Administrator",
-		},
+		frappe._dict(
+			{
+				"type": "Alert",
+				"document_type": CONNECTION,
+				"document_name": company,
+				"subject": subject,
+				"email_content": _(
+					"QuickBooks refused to renew access for {0}: {1} Nothing is sent to QuickBooks until a System"
+					" Manager reconnects on <a href='{2}'>the connection</a>."
+				).format(
+					frappe.bold(company),
+					frappe.utils.escape_html(message),
+					get_url_to_form(CONNECTION, company),
+				),
+				"from_user": "Administrator",
+			}
+		),
 		emails,
 	)
 	for user in users:

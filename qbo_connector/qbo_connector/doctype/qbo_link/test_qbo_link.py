@@ -32,6 +32,9 @@ def make_link(realm_id: str, name: str, qbo_id: str | None, **extra) -> str:
 
 
 class TestQBOLink(TestCase):
+	def setUp(self) -> None:
+		frappe.db.delete("QBO Link", {"realm_id": ("in", [REALM_A, REALM_B])})
+
 	def test_one_link_per_document_per_realm(self) -> None:
 		make_link(REALM_A, "Accounts User", "101")
 		with self.assertRaises(frappe.UniqueValidationError):
