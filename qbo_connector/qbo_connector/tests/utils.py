@@ -79,6 +79,7 @@ class EmulatorTestCase(TestCase):
 		cls.addClassCleanup(cls._restore_settings)
 		cls.configure_settings()
 		cls.company = get_test_company()
+		cls.addClassCleanup(cls.forget_test_connections)
 
 	@classmethod
 	def configure_settings(cls) -> None:
@@ -125,9 +126,16 @@ class EmulatorTestCase(TestCase):
 		return tokens
 
 	def disconnect_all(self) -> None:
-		"""Forget every test connection and its rows (committed), so each test starts clean."""
+		"""Forget every test connection (committed), so each test starts clean."""
+		self.forget_test_connections()
+
+	@staticmethod
+	def forget_test_connections() -> None:
+		"""Test companies end disconnected: their emulator is gone, and a realm left "Connected" would
+		block a real company from connecting to the same QBO company."""
 		from qbo_connector.qbo_connector.tokens import clear_tokens
 
+		frappe.db.rollback()
 		for name in frappe.get_all(CONNECTION, {"name": ("like", "_Test QBO%")}, pluck="name"):
 			clear_tokens(name)
 			frappe.db.set_value(CONNECTION, name, {"status": "Not connected", "last_error": None})
