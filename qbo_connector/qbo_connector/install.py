@@ -7,6 +7,8 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 from qbo_connector.qbo_connector.status import STATUS_DOCTYPES, STATUS_FIELD, STATUS_OPTIONS
 
+PAYMENT_ID_FIELD = "qbo_payment_id"
+
 
 def get_custom_fields() -> dict[str, list[dict]]:
 	"""The fields this app adds to ERPNext doctypes (read-only mirrors; the truth is QBO Link)."""
@@ -24,12 +26,35 @@ def get_custom_fields() -> dict[str, list[dict]]:
 		"translatable": 0,
 	}
 	insert_after = {"Sales Invoice": "status", "Payment Entry": "status"}
-	return {doctype: [{**field, "insert_after": insert_after[doctype]}] for doctype in STATUS_DOCTYPES}
+	fields = {doctype: [{**field, "insert_after": insert_after[doctype]}] for doctype in STATUS_DOCTYPES}
+	# A Payment Entry made from a QBO payment carries "<realm>:<QBO payment id>": unique in the database,
+	# so two workers pulling the same payment can never both create an entry, and our doc_events know not
+	# to push it back.
+	fields["Payment Entry"].append(
+		{
+			"fieldname": PAYMENT_ID_FIELD,
+			"label": "QuickBooks Payment ID",
+			"fieldtype": "Data",
+			"insert_after": STATUS_FIELD,
+			"read_only": 1,
+			"no_copy": 1,
+			"unique": 1,
+			"print_hide": 1,
+			"depends_on": f"eval:doc.{PAYMENT_ID_FIELD}",
+			"translatable": 0,
+		}
+	)
+	return fields
 
 
 def after_install() -> None:
 	create_custom_fields(get_custom_fields(), ignore_validate=True)
 	_add_log_clearing()
+
+
+def add_custom_fields() -> None:
+	"""Patch entry: sites installed before a field was added get it on migrate (idempotent)."""
+	create_custom_fields(get_custom_fields(), ignore_validate=True)
 
 
 def before_uninstall() -> None:

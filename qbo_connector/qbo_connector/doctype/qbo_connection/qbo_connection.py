@@ -12,7 +12,7 @@ from frappe.model.document import Document
 from qbo_connector.qbo_connector.tokens import TOKEN_FIELDS
 
 QBO_REF_FIELDS = ("default_item", "rounding_item", "default_tax_code", "us_tax_code", "payments_deposit_account",
-	"deposit_bank_account")  # fmt: skip
+	"deposit_bank_account", "exempt_tax_code", "default_income_account", "discount_account")  # fmt: skip
 
 
 class QBOConnection(Document):
@@ -26,6 +26,7 @@ class QBOConnection(Document):
 
 		access_token: DF.Password | None
 		access_token_expires_at: DF.Datetime | None
+		absorb_cent_differences: DF.Check
 		auto_apply_credits: DF.Check
 		auto_push_hours: DF.Int
 		automated_sales_tax: DF.Check
@@ -33,19 +34,26 @@ class QBOConnection(Document):
 		connected_by: DF.Link | None
 		create_deposits: DF.Check
 		custom_txn_numbers: DF.Check
+		default_income_account: DF.Autocomplete | None
+		default_income_account_name: DF.Data | None
 		default_item: DF.Autocomplete | None
 		default_item_name: DF.Data | None
 		default_tax_code: DF.Autocomplete | None
 		default_tax_code_name: DF.Data | None
 		deposit_bank_account: DF.Autocomplete | None
 		deposit_bank_account_name: DF.Data | None
+		discount_account: DF.Autocomplete | None
+		discount_account_name: DF.Data | None
 		enabled: DF.Check
+		exempt_tax_code: DF.Autocomplete | None
+		exempt_tax_code_name: DF.Data | None
 		facts_refreshed_at: DF.Datetime | None
 		home_currency: DF.Data | None
 		invoice_number_prefix: DF.Data | None
 		is_us_company: DF.Check
 		last_connected: DF.Datetime | None
 		last_error: DF.SmallText | None
+		last_pull_at: DF.Datetime | None
 		multicurrency_enabled: DF.Check
 		payments_deposit_account: DF.Autocomplete | None
 		payments_deposit_account_name: DF.Data | None
@@ -64,6 +72,7 @@ class QBOConnection(Document):
 		txn_date_from: DF.Literal["Posting Date", "Invoice Period"]
 		us_tax_code: DF.Autocomplete | None
 		us_tax_code_name: DF.Data | None
+		watermarks: DF.Code | None
 	# end: auto-generated types
 
 	def before_validate(self) -> None:
@@ -91,6 +100,9 @@ class QBOConnection(Document):
 			"rounding_item": "items",
 			"default_tax_code": "tax_codes",
 			"us_tax_code": "tax_codes",
+			"exempt_tax_code": "tax_codes",
+			"default_income_account": "accounts",
+			"discount_account": "accounts",
 			"payments_deposit_account": "accounts",
 			"deposit_bank_account": "accounts",
 		}

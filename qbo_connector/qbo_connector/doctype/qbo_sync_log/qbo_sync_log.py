@@ -46,6 +46,7 @@ class QBOSyncLog(Document):
 		error_code: DF.Data | None
 		error_message: DF.SmallText | None
 		intuit_tid: DF.Data | None
+		message: DF.SmallText | None
 		next_retry_at: DF.Datetime | None
 		operation: DF.Data | None
 		qbo_entity: DF.Data | None
@@ -70,6 +71,7 @@ class QBOSyncLog(Document):
 		self.response = _clean_body(self.response)
 		self.traceback = _clean_text(self.traceback)
 		self.error_message = _clean_text(self.error_message)
+		self.message = _clean_text(self.message)
 
 	def on_update(self) -> None:
 		if self.status == "Failed" and self.reference_doctype and self.reference_name:
