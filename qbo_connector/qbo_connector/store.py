@@ -1,0 +1,748 @@
+"""FrappeStore: the sync engine's Store over this site's database (sync/store.py is the contract).
+
+Three rules shape everything here:
+
+* Every write commits before it returns. The engine saves a `pending` link before it sends a create; that
+  promise is only worth something if a crash a second later cannot roll the link back.
+* Reads inside `lock()` see what other workers committed. MariaDB's REPEATABLE READ would otherwise show a
+  worker the snapshot its transaction started with, so taking a lock commits (which starts a new snapshot).
+* Documents made from QBO (customers, items, payment entries) are written with `frappe.flags.qbo_from_pull`
+  set, and payment entries carry `qbo_payment_id`, so our own doc_events never push them back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import frappe
+from frappe import _
+from frappe.utils import flt, get_datetime, get_system_timezone, getdate, nowdate
+
+from qbo_connector.mapping.money import q2
+from qbo_connector.qbo_connector.doctype.qbo_account_map.qbo_account_map import (
+	get_account_map,
+	get_default_account,
+)
+from qbo_connector.qbo_connector.doctype.qbo_link.qbo_link import qbo_key, ref_key
+from qbo_connector.qbo_connector.doctype.qbo_tax_map.qbo_tax_map import get_tax_map
+from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
+from qbo_connector.qbo_connector.locks import LockTimeout, redis_lock
+from qbo_connector.qbo_connector.settings import CONNECTION
+from qbo_connector.qbo_connector.status import STATUS_DOCTYPES, set_reference_status
+from qbo_connector.sync.outcome import SyncError
+from qbo_connector.sync.store import (
+	CUSTOMER,
+	ITEM,
+	PAYMENT_ENTRY,
+	SALES_INVOICE,
+	TXN_DATE_INVOICE_PERIOD,
+	TXN_DATE_POSTING,
+	CompanyMode,
+	ConnectionConfig,
+	Link,
+	LogEntry,
+	LogOutcome,
+)
+
+LINK = "QBO Link"
+LOG = "QBO Sync Log"
+FROM_PULL_FLAG = "qbo_from_pull"
+
+# Link.state <-> QBO Link.state ("Flagged" is set by people, not the engine: it still points at QBO).
+LINK_STATES = {"pending": "Pending", "synced": "Synced", "voided": "Voided", "deleted": "Deleted"}
+LINK_STATES_BACK = {value: key for key, value in LINK_STATES.items()}
+ORIGINS = {"push": "Push", "pull": "Pull"}
+# LogEntry.status <-> QBO Sync Log.status: the engine's "Started" is the form's "Running".
+LOG_STATUSES = {"Started": "Running"}
+LOG_STATUSES_BACK = {"Running": "Started", "Queued": "Started"}
+DIRECTIONS = {"pull": "Pull", "pull_entity": "Pull", "webhook": "Webhook"}
+# What the engine can re-run (SyncEngine._rerun); the scheduler looks at nothing else.
+RERUN_OPERATIONS = ("push", "cancel", "pull", "pull_entity")
+# A pull_entity row names a QBO object, not an ERPNext document: it lives in qbo_entity / qbo_id.
+QBO_NAMED_OPERATIONS = ("pull_entity",)
+
+EVENT_TTL = 7 * 24 * 3600  # Intuit redelivers for a few days at most
+LOCK_TIMEOUT = 300  # seconds a crashed holder can keep others out of one document
+PULL_LOCK_TIMEOUT = 1800  # a first full pull of a big QBO company takes a while
+LOCK_WAIT = 120  # seconds a worker waits before its attempt fails (retryable) and is retried later
+
+CONNECTION_FIELDS = (
+	"name",
+	"enabled",
+	"status",
+	"realm_id",
+	"push_invoices_on_submit",
+	"push_payments",
+	"reconcile_qbo_payments",
+	"txn_date_from",
+	"auto_push_hours",
+	"pull_interval_minutes",
+	"create_deposits",
+	"deposit_bank_account",
+	"invoice_number_prefix",
+	"default_item",
+	"default_tax_code",
+	"payments_deposit_account",
+	"default_income_account",
+	"discount_account",
+	"rounding_item",
+	"us_tax_code",
+	"exempt_tax_code",
+	"absorb_cent_differences",
+	"qbo_country",
+	"is_us_company",
+	"home_currency",
+	"multicurrency_enabled",
+	"custom_txn_numbers",
+	"automated_sales_tax",
+	"auto_apply_credits",
+	"facts_refreshed_at",
+)
+LINK_FIELDS = (
+	"name",
+	"realm_id",
+	"reference_doctype",
+	"reference_name",
+	"qbo_entity",
+	"qbo_id",
+	"sync_token",
+	"request_id",
+	"state",
+	"last_synced",
+	"qbo_total",
+	"remote_updated",
+	"origin",
+	"generation",
+	"pushed",
+)
+
+
+# -- time ----------------------------------------------------------------------------------------------------
+
+
+def to_db_datetime(value: datetime | None) -> datetime | None:
+	"""An aware datetime as Frappe stores Datetime fields: naive, in the site's time zone."""
+	if value is None:
+		return None
+	if value.tzinfo is None:
+		return value
+	return value.astimezone(ZoneInfo(get_system_timezone())).replace(tzinfo=None)
+
+
+def from_db_datetime(value: Any) -> datetime | None:
+	"""A Datetime field value (naive, site time zone) as an aware UTC datetime, as the engine uses them."""
+	if not value:
+		return None
+	parsed = get_datetime(value)
+	if parsed.tzinfo is None:
+		parsed = parsed.replace(tzinfo=ZoneInfo(get_system_timezone()))
+	return parsed.astimezone(timezone.utc)
+
+
+def _parse_iso(value: Any) -> datetime | None:
+	if not value:
+		return None
+	parsed = datetime.fromisoformat(str(value))
+	return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _plain(doc: Any) -> dict[str, Any]:
+	"""doc.as_dict() with dates, times and decimals as strings and floats, like the ERPNext fixtures."""
+	return json.loads(json.dumps(doc.as_dict(no_default_fields=False), default=str))
+
+
+def payment_key(realm_id: str | None, qbo_payment_id: str) -> str:
+	"""What Payment Entry.qbo_payment_id holds: QBO ids are per QBO company, so the realm is part of it
+	(payment 42 of one QBO company is not payment 42 of another)."""
+	return f"{realm_id}:{qbo_payment_id}"
+
+
+@contextmanager
+def from_pull() -> Iterator[None]:
+	"""Mark ERPNext writes made from QBO data, so events.py does not send them straight back."""
+	previous = frappe.flags.get(FROM_PULL_FLAG)
+	frappe.flags[FROM_PULL_FLAG] = True
+	try:
+		yield
+	finally:
+		frappe.flags[FROM_PULL_FLAG] = previous
+
+
+class FrappeStore:
+	"""sync.store.Store over frappe.db and the QBO doctypes. One instance per job is plenty."""
+
+	def __init__(self, commit: bool = True) -> None:
+		self._commit_enabled = commit
+		self._companies: dict[str, str | None] = {}
+
+	def commit(self) -> None:
+		"""Make a write durable now (see the module docstring); tests may switch it off."""
+		if self._commit_enabled:
+			frappe.db.commit()
+
+	# -- connection -------------------------------------------------------------------------------------
+	def get_config(self, company: str) -> ConnectionConfig | None:
+		row = frappe.db.get_value(CONNECTION, company, CONNECTION_FIELDS, as_dict=True)
+		return self._config(row)
+
+	def get_config_for_realm(self, realm_id: str) -> ConnectionConfig | None:
+		rows = frappe.get_all(
+			CONNECTION,
+			filters={"realm_id": str(realm_id), "status": ("!=", "Not connected")},
+			fields=list(CONNECTION_FIELDS),
+			order_by="enabled desc, modified desc",
+			limit=1,
+		)
+		return self._config(rows[0] if rows else None)
+
+	def _config(self, row: Any) -> ConnectionConfig | None:
+		if not row or not row.realm_id or row.status == "Not connected":
+			return None
+		company = row.name
+		mode = None
+		if row.facts_refreshed_at:
+			mode = CompanyMode(
+				country=row.qbo_country or ("US" if row.is_us_company else ""),
+				home_currency=row.home_currency or "USD",
+				multicurrency=bool(row.multicurrency_enabled),
+				custom_txn_numbers=bool(row.custom_txn_numbers),
+				automated_sales_tax=bool(row.automated_sales_tax),
+				auto_apply_credits=bool(row.auto_apply_credits),
+				fetched_at=from_db_datetime(row.facts_refreshed_at),
+			)
+		return ConnectionConfig(
+			company=company,
+			realm_id=str(row.realm_id),
+			enabled=bool(row.enabled),
+			push_invoices_on_submit=bool(row.push_invoices_on_submit),
+			push_payments=bool(row.push_payments),
+			reconcile_payments=bool(row.reconcile_qbo_payments),
+			txn_date_mode=TXN_DATE_INVOICE_PERIOD
+			if row.txn_date_from == "Invoice Period"
+			else TXN_DATE_POSTING,
+			auto_push_hours=float(row.auto_push_hours or 0),
+			pull_interval_minutes=int(row.pull_interval_minutes or 0),
+			create_deposits=bool(row.create_deposits),
+			deposit_bank_account=row.deposit_bank_account or None,
+			doc_number_prefix=row.invoice_number_prefix or "",
+			default_item=row.default_item or None,
+			default_tax_code=row.default_tax_code or None,
+			deposit_account=row.payments_deposit_account or None,
+			# The connection's own pickers win; the Account Map's default rows are the fallback.
+			default_income_account=row.default_income_account or get_default_account(company, "Income"),
+			discount_account=row.discount_account or get_default_account(company, "Discount"),
+			rounding_item=row.rounding_item or None,
+			us_tax_code=row.us_tax_code or None,
+			exempt_tax_code=row.exempt_tax_code or None,
+			absorb_cent_differences=bool(row.absorb_cent_differences),
+			account_map=get_account_map(company),
+			tax_map=get_tax_map(company),
+			company_mode=mode,
+		)
+
+	def save_company_mode(self, company: str, mode: CompanyMode) -> None:
+		from qbo_connector.qbo_connector.client import US_NAMES
+
+		frappe.db.set_value(
+			CONNECTION,
+			company,
+			{
+				"qbo_country": mode.country,
+				"is_us_company": int(mode.country.upper() in US_NAMES),
+				"home_currency": mode.home_currency,
+				"multicurrency_enabled": int(mode.multicurrency),
+				"custom_txn_numbers": int(mode.custom_txn_numbers),
+				"automated_sales_tax": int(mode.automated_sales_tax),
+				"auto_apply_credits": int(mode.auto_apply_credits),
+				"facts_refreshed_at": to_db_datetime(mode.fetched_at) or frappe.utils.now_datetime(),
+			},
+			update_modified=False,
+		)
+		self.commit()
+
+	def _company_of_realm(self, realm_id: str | None) -> str | None:
+		if not realm_id:
+			return None
+		if realm_id not in self._companies:
+			self._companies[realm_id] = frappe.db.get_value(CONNECTION, {"realm_id": realm_id}, "name")
+		return self._companies[realm_id]
+
+	# -- documents --------------------------------------------------------------------------------------
+	def get_doc(self, doctype: str, name: str) -> dict[str, Any] | None:
+		if not name or not frappe.db.exists(doctype, name):
+			return None
+		return _plain(frappe.get_doc(doctype, name))
+
+	def get_primary_address(self, customer: str) -> dict[str, Any] | None:
+		from frappe.contacts.doctype.address.address import get_default_address
+
+		name = frappe.db.get_value(CUSTOMER, customer, "customer_primary_address") or get_default_address(
+			CUSTOMER, customer
+		)
+		return self.get_doc("Address", name) if name else None
+
+	def get_primary_contact(self, customer: str) -> dict[str, Any] | None:
+		from frappe.contacts.doctype.contact.contact import get_default_contact
+
+		name = frappe.db.get_value(CUSTOMER, customer, "customer_primary_contact") or get_default_contact(
+			CUSTOMER, customer
+		)
+		return self.get_doc("Contact", name) if name else None
+
+	def list_unsynced(self, company: str, doctype: str, submitted_before: datetime) -> list[str]:
+		config = self.get_config(company)
+		if config is None or doctype not in (SALES_INVOICE, PAYMENT_ENTRY):
+			return []
+		table = frappe.qb.DocType(doctype)
+		link = frappe.qb.DocType(LINK)
+		synced = (
+			frappe.qb.from_(link)
+			.select(link.reference_name)
+			.where(
+				(link.realm_id == config.realm_id)
+				& (link.reference_doctype == doctype)
+				& (link.state != "Pending")
+			)
+		)
+		query = (
+			frappe.qb.from_(table)
+			.select(table.name)
+			.where(
+				(table.company == company)
+				& (table.docstatus == 1)
+				& (table.modified <= to_db_datetime(submitted_before))
+			)
+			.where(table.name.notin(synced))
+			.orderby(table.posting_date)
+			.orderby(table.name)
+		)
+		if doctype == PAYMENT_ENTRY:
+			# Only money received from customers goes to QBO; entries made from QBO payments stay here.
+			query = query.where(
+				(table.payment_type == "Receive")
+				& (table.party_type == CUSTOMER)
+				& (table[PAYMENT_ID_FIELD].isnull() | (table[PAYMENT_ID_FIELD] == ""))
+			)
+		return [row[0] for row in query.run()]
+
+	# -- links ------------------------------------------------------------------------------------------
+	def get_link(self, realm_id: str, doctype: str, name: str) -> Link | None:
+		row = frappe.db.get_value(
+			LINK, {"ref_key": ref_key(realm_id, doctype, name)}, LINK_FIELDS, as_dict=True
+		)
+		return self._link(row)
+
+	def find_link(self, realm_id: str, qbo_entity: str, qbo_id: str) -> Link | None:
+		key = qbo_key(realm_id, qbo_entity, str(qbo_id))
+		row = frappe.db.get_value(LINK, {"qbo_key": key}, LINK_FIELDS, as_dict=True) if key else None
+		return self._link(row)
+
+	@staticmethod
+	def _link(row: Any) -> Link | None:
+		if not row:
+			return None
+		state = LINK_STATES_BACK.get(row.state) or ("synced" if row.qbo_id else "pending")
+		try:
+			pushed = json.loads(row.pushed) if row.pushed else {}
+		except ValueError:
+			pushed = {}
+		return Link(
+			realm_id=row.realm_id,
+			doctype=row.reference_doctype,
+			name=row.reference_name,
+			qbo_entity=row.qbo_entity,
+			qbo_id=row.qbo_id or None,
+			sync_token=row.sync_token or None,
+			request_id=row.request_id or None,
+			state=state,  # type: ignore[arg-type]
+			last_synced=from_db_datetime(row.last_synced),
+			remote_total=q2(row.qbo_total) if row.qbo_total is not None and row.qbo_id else None,
+			remote_updated=row.remote_updated or None,
+			origin="pull" if row.origin == "Pull" else "push",
+			generation=int(row.generation or 0),
+			pushed=pushed if isinstance(pushed, dict) else {},
+		)
+
+	def save_link(self, link: Link) -> None:
+		values = {
+			"realm_id": link.realm_id,
+			"reference_doctype": link.doctype,
+			"reference_name": link.name,
+			"company": self._company_of_realm(link.realm_id),
+			"qbo_entity": link.qbo_entity,
+			"qbo_id": link.qbo_id,
+			"sync_token": link.sync_token,
+			"request_id": link.request_id,
+			"state": LINK_STATES.get(link.state, "Pending"),
+			"last_synced": to_db_datetime(link.last_synced),
+			"qbo_total": flt(link.remote_total) if link.remote_total is not None else None,
+			"remote_updated": link.remote_updated,
+			"origin": ORIGINS.get(link.origin, "Push"),
+			"generation": int(link.generation or 0),
+			"pushed": json.dumps(link.pushed, default=str, sort_keys=True) if link.pushed else None,
+		}
+		key = ref_key(link.realm_id, link.doctype, link.name)
+		existing = frappe.db.get_value(LINK, {"ref_key": key}, "name")
+		if existing is None:
+			frappe.db.savepoint("qbo_link_insert")
+			try:
+				doc = frappe.get_doc({"doctype": LINK, **values})
+				doc.flags.ignore_links = True
+				doc.insert(ignore_permissions=True)
+			except frappe.UniqueValidationError:
+				# Another worker inserted the same key in between: update theirs (the key is the identity).
+				frappe.db.rollback(save_point="qbo_link_insert")
+				frappe.clear_last_message()
+				existing = frappe.db.get_value(LINK, {"ref_key": key}, "name")
+				if existing is None:
+					raise
+		if existing is not None:
+			doc = frappe.get_doc(LINK, existing)
+			doc.update(values)
+			doc.flags.ignore_links = True
+			doc.save(ignore_permissions=True)
+		self.commit()
+
+	# -- logs -------------------------------------------------------------------------------------------
+	def start_log(self, entry: LogEntry) -> str:
+		values: dict[str, Any] = {
+			"doctype": LOG,
+			"status": LOG_STATUSES.get(entry.status, "Running"),
+			"direction": DIRECTIONS.get(entry.operation, "Push"),
+			"operation": entry.operation,
+			"company": entry.company,
+			"realm_id": entry.realm_id,
+			"attempts": entry.attempts or 1,
+			"started_at": to_db_datetime(entry.started_at) or frappe.utils.now_datetime(),
+			"retry_of": entry.retry_of,
+			"qbo_entity": entry.qbo_entity,
+			"qbo_id": entry.qbo_id,
+		}
+		if entry.operation in QBO_NAMED_OPERATIONS:
+			values["qbo_entity"] = entry.qbo_entity or entry.doctype
+			values["qbo_id"] = entry.qbo_id or entry.name
+		else:
+			values["reference_doctype"] = entry.doctype
+			values["reference_name"] = entry.name
+		doc = frappe.get_doc(values)
+		doc.flags.ignore_links = True  # a deleted document must still get its row
+		doc.insert(ignore_permissions=True)
+		self.commit()
+		return doc.name
+
+	def finish_log(self, log_id: str, outcome: LogOutcome) -> None:
+		doc = frappe.get_doc(LOG, log_id)
+		message = outcome.message or ""
+		doc.update(
+			{
+				"status": LOG_STATUSES.get(outcome.status, outcome.status),
+				"message": message,
+				"error_message": message if outcome.status in ("Failed", "Warning") else None,
+				"error_code": outcome.error_code,
+				"duration_ms": outcome.duration_ms,
+				"request": outcome.request_json,
+				"response": outcome.response_json,
+				"retryable": int(bool(outcome.retryable)),
+				"next_retry_at": to_db_datetime(outcome.next_retry_at),
+				"doc_fingerprint": outcome.doc_fingerprint,
+			}
+		)
+		if outcome.intuit_tid:
+			doc.intuit_tid = outcome.intuit_tid
+		if doc.operation not in QBO_NAMED_OPERATIONS:
+			doc.qbo_entity = outcome.qbo_entity or doc.qbo_entity
+			doc.qbo_id = outcome.qbo_id or doc.qbo_id
+		doc.flags.ignore_links = True
+		doc.save(ignore_permissions=True)
+		self.commit()
+
+	def get_log(self, log_id: str) -> LogEntry | None:
+		if not log_id or not frappe.db.exists(LOG, log_id):
+			return None
+		return self._log(frappe.get_doc(LOG, log_id))
+
+	@staticmethod
+	def _log(doc: Any) -> LogEntry:
+		named_by_qbo = doc.operation in QBO_NAMED_OPERATIONS
+		return LogEntry(
+			company=doc.company or None,
+			realm_id=doc.realm_id or None,
+			operation=doc.operation,
+			doctype=(doc.qbo_entity if named_by_qbo else doc.reference_doctype) or None,
+			name=(doc.qbo_id if named_by_qbo else doc.reference_name) or None,
+			id=doc.name,
+			status=LOG_STATUSES_BACK.get(doc.status, doc.status),
+			started_at=from_db_datetime(doc.started_at),
+			attempts=int(doc.attempts or 1),
+			retry_of=doc.retry_of or None,
+			qbo_entity=doc.qbo_entity or None,
+			qbo_id=doc.qbo_id or None,
+			error_code=doc.error_code or None,
+			message=doc.message or doc.error_message or "",
+			intuit_tid=doc.intuit_tid or None,
+			duration_ms=int(doc.duration_ms or 0),
+			request_json=doc.request,
+			response_json=doc.response,
+			retryable=bool(doc.retryable),
+			next_retry_at=from_db_datetime(doc.next_retry_at),
+			doc_fingerprint=doc.doc_fingerprint or None,
+		)
+
+	def retry_candidates(self, now: datetime) -> list[LogEntry]:
+		names = frappe.db.sql(
+			"""
+			select l.name from `tabQBO Sync Log` l
+			where l.status = 'Failed'
+				and l.operation in %(operations)s
+				and (
+					(l.next_retry_at is not null and l.next_retry_at <= %(now)s)
+					or (l.retryable = 0 and ifnull(l.doc_fingerprint, '') != '')
+				)
+				and not exists (
+					select 1 from `tabQBO Sync Log` n
+					where n.operation = l.operation
+						and n.creation > l.creation
+						and n.realm_id <=> l.realm_id
+						and (
+							case when l.operation in %(qbo_named)s
+							then n.qbo_entity <=> l.qbo_entity and n.qbo_id <=> l.qbo_id
+							else n.reference_doctype <=> l.reference_doctype
+								and n.reference_name <=> l.reference_name
+							end
+						)
+				)
+			order by l.creation
+			""",
+			{
+				"operations": RERUN_OPERATIONS,
+				"qbo_named": QBO_NAMED_OPERATIONS,
+				"now": to_db_datetime(now),
+			},
+			pluck=True,
+		)
+		return [self._log(frappe.get_doc(LOG, name)) for name in names]
+
+	# -- pull state -------------------------------------------------------------------------------------
+	def _watermarks(self, realm_id: str) -> tuple[str | None, dict[str, str]]:
+		row = frappe.db.get_value(CONNECTION, {"realm_id": realm_id}, ["name", "watermarks"], as_dict=True)
+		if not row:
+			return None, {}
+		try:
+			marks = json.loads(row.watermarks) if row.watermarks else {}
+		except ValueError:
+			marks = {}
+		return row.name, marks if isinstance(marks, dict) else {}
+
+	def get_watermark(self, realm_id: str, key: str = "cdc") -> datetime | None:
+		_, marks = self._watermarks(realm_id)
+		return _parse_iso((marks.get(str(realm_id)) or {}).get(key))
+
+	def set_watermark(self, realm_id: str, value: datetime, key: str = "cdc") -> None:
+		company, marks = self._watermarks(realm_id)
+		if company is None:
+			return
+		if value.tzinfo is None:
+			value = value.replace(tzinfo=timezone.utc)
+		realm_marks = marks.get(str(realm_id)) or {}
+		realm_marks[key] = value.astimezone(timezone.utc).isoformat()
+		marks = {str(realm_id): realm_marks}  # marks of a realm this company left behind are dropped
+		frappe.db.set_value(
+			CONNECTION, company, "watermarks", json.dumps(marks, indent=1), update_modified=False
+		)
+		self.commit()
+
+	@staticmethod
+	def _event_key(key: str) -> str:
+		return frappe.cache().make_key("qbo:event:" + hashlib.sha256(key.encode()).hexdigest())
+
+	def claim_event(self, key: str) -> bool:
+		# SET NX is atomic in Redis: of two workers handling one delivery twice, exactly one gets True.
+		return bool(frappe.cache().set(self._event_key(key), "1", nx=True, ex=EVENT_TTL))
+
+	def release_event(self, key: str) -> None:
+		frappe.cache().delete(self._event_key(key))
+
+	# -- ERPNext writes on pull -------------------------------------------------------------------------
+	def upsert_customer(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
+		if name is None and data.get("customer_name"):
+			name = frappe.db.get_value(CUSTOMER, {"customer_name": data["customer_name"]}, "name")
+		if name is not None and frappe.db.exists(CUSTOMER, name):
+			doc = frappe.get_doc(CUSTOMER, name)
+			# Contact details live on the Contact; on the Customer they are fetched copies.
+			self._apply(doc, data, skip=("email_id", "mobile_no", "customer_name"))
+			if doc.get("customer_name") != data.get("customer_name") and data.get("customer_name"):
+				doc.customer_name = data["customer_name"]
+			return self._save_master(doc)
+		doc = frappe.new_doc(CUSTOMER)
+		self._apply(doc, data)
+		doc.customer_group = doc.customer_group or _default_customer_group()
+		doc.territory = doc.territory or _default_territory()
+		return self._save_master(doc)
+
+	def upsert_item(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
+		if name is None and data.get("item_code") and frappe.db.exists(ITEM, data["item_code"]):
+			name = data["item_code"]
+		if name is not None and frappe.db.exists(ITEM, name):
+			doc = frappe.get_doc(ITEM, name)
+			# Stock behaviour and price are ERPNext's business once the item exists.
+			self._apply(doc, data, skip=("item_code", "is_stock_item", "standard_rate"))
+			return self._save_master(doc)
+		doc = frappe.new_doc(ITEM)
+		self._apply(doc, data)
+		doc.item_group = doc.item_group or _default_item_group()
+		doc.stock_uom = doc.stock_uom or frappe.db.get_single_value("Stock Settings", "stock_uom") or "Nos"
+		doc.is_stock_item = 0
+		doc.include_item_in_manufacturing = 0
+		return self._save_master(doc)
+
+	@staticmethod
+	def _apply(doc: Any, data: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+		meta = frappe.get_meta(doc.doctype)
+		for key, value in data.items():
+			if key in ("doctype", "name", *skip) or not meta.has_field(key):
+				continue
+			doc.set(key, value)
+
+	def _save_master(self, doc: Any) -> str:
+		doc.flags.ignore_permissions = True
+		doc.flags[FROM_PULL_FLAG] = True
+		with from_pull():
+			doc.save()
+		self.commit()
+		return doc.name
+
+	def create_payment_entry(self, company: str, data: dict[str, Any], qbo_payment_id: str) -> str:
+		key = payment_key(frappe.db.get_value(CONNECTION, company, "realm_id"), qbo_payment_id)
+		existing = frappe.db.get_value(PAYMENT_ENTRY, {PAYMENT_ID_FIELD: key}, "name")
+		if existing:
+			return existing
+		frappe.db.savepoint("qbo_payment_entry")
+		try:
+			entry = self._build_payment_entry(company, data, str(qbo_payment_id), key)
+			with from_pull():
+				entry.insert()
+				entry.submit()
+		except frappe.UniqueValidationError:
+			# Another worker made the entry for this payment first: theirs is the one.
+			frappe.db.rollback(save_point="qbo_payment_entry")
+			frappe.clear_last_message()
+			existing = frappe.db.get_value(PAYMENT_ENTRY, {PAYMENT_ID_FIELD: key}, "name")
+			if existing:
+				return existing
+			raise
+		except Exception:
+			frappe.db.rollback(save_point="qbo_payment_entry")  # no half-made entry stays behind
+			raise
+		self.commit()
+		return entry.name
+
+	def _build_payment_entry(self, company: str, data: dict[str, Any], qbo_payment_id: str, key: str) -> Any:
+		"""A Receive entry as the desk makes one: ERPNext fills the party account and reference details."""
+		posting_date = getdate(data.get("posting_date") or nowdate())
+		entry = frappe.new_doc(PAYMENT_ENTRY)
+		entry.update(
+			{
+				"payment_type": "Receive",
+				"company": company,
+				"posting_date": posting_date,
+				"party_type": CUSTOMER,
+				"party": data.get("party"),
+				"paid_to": data.get("paid_to") or _deposit_account(company),
+				"paid_amount": flt(data.get("paid_amount")),
+				"received_amount": flt(data.get("received_amount") or data.get("paid_amount")),
+				"source_exchange_rate": flt(data.get("source_exchange_rate")) or 1,
+				"target_exchange_rate": flt(data.get("source_exchange_rate")) or 1,
+				"reference_no": (data.get("reference_no") or f"QBO Payment {qbo_payment_id}")[:140],
+				"reference_date": getdate(data.get("reference_date") or posting_date),
+				"remarks": data.get("remarks") or _("QuickBooks payment {0}").format(qbo_payment_id),
+				PAYMENT_ID_FIELD: key,
+			}
+		)
+		if data.get("paid_from_account_currency"):
+			entry.paid_from_account_currency = data["paid_from_account_currency"]
+		for ref in data.get("references") or []:
+			entry.append(
+				"references",
+				{
+					"reference_doctype": ref.get("reference_doctype") or SALES_INVOICE,
+					"reference_name": ref["reference_name"],
+					"allocated_amount": flt(ref.get("allocated_amount")),
+				},
+			)
+		entry.flags.ignore_permissions = True
+		entry.flags[FROM_PULL_FLAG] = True
+		return entry
+
+	def flag_qbo_state(self, doctype: str, name: str, state: str, message: str) -> None:
+		if not frappe.db.exists(doctype, name):
+			return
+		if doctype in STATUS_DOCTYPES:
+			set_reference_status(doctype, name, state.capitalize())
+		frappe.get_doc(doctype, name).add_comment("Comment", text=frappe.utils.escape_html(message))
+		self.commit()
+
+	# -- concurrency ------------------------------------------------------------------------------------
+	@contextmanager
+	def lock(self, key: str) -> Iterator[None]:
+		timeout = PULL_LOCK_TIMEOUT if key.endswith(":pull") else LOCK_TIMEOUT
+		try:
+			with redis_lock(f"sync:{key}", timeout=timeout, blocking_timeout=LOCK_WAIT):
+				# A new snapshot: what we read from here on includes what the previous holder committed.
+				frappe.db.commit()
+				yield
+		except LockTimeout as exc:
+			raise SyncError(
+				"LOCKED",
+				_("Another background job is still working on {0}; this attempt will be retried.").format(
+					key
+				),
+				retryable=True,
+			) from exc
+
+
+# -- defaults for documents made from QBO -----------------------------------------------------------------
+
+
+def _default_customer_group() -> str:
+	return (
+		frappe.db.get_single_value("Selling Settings", "customer_group")
+		or frappe.db.get_value("Customer Group", {"is_group": 0}, "name", order_by="lft")
+		or frappe.db.get_value("Customer Group", {}, "name", order_by="lft")
+	)
+
+
+def _default_territory() -> str:
+	return (
+		frappe.db.get_single_value("Selling Settings", "territory")
+		or frappe.db.get_value("Territory", {"is_group": 0}, "name", order_by="lft")
+		or frappe.db.get_value("Territory", {}, "name", order_by="lft")
+	)
+
+
+def _default_item_group() -> str:
+	return (
+		frappe.db.get_single_value("Stock Settings", "item_group")
+		or (frappe.db.exists("Item Group", "Services") and "Services")
+		or frappe.db.get_value("Item Group", {"is_group": 0}, "name", order_by="lft")
+		or frappe.db.get_value("Item Group", {}, "name", order_by="lft")
+	)
+
+
+def _deposit_account(company: str) -> str:
+	"""Where a QBO payment lands in ERPNext when its QBO deposit account is not mapped back."""
+	account = frappe.get_cached_value("Company", company, "default_bank_account") or frappe.get_cached_value(
+		"Company", company, "default_cash_account"
+	)
+	if not account:
+		frappe.throw(
+			_(
+				"Company {0} has no Default Bank Account or Default Cash Account for payments from QuickBooks."
+			).format(company)
+		)
+	return account
