@@ -14,20 +14,50 @@ before_uninstall = "qbo_connector.qbo_connector.install.before_uninstall"
 # Shared helpers for our forms, and the QuickBooks status on the documents that sync.
 _QBO_COMMON_JS = "public/js/qbo_common.js"
 _QBO_STATUS_JS = "public/js/qbo_status.js"
+# Sync buttons (Push to QuickBooks, Sync Now, Re-sync All) and their progress bar.
+_QBO_PROGRESS_JS = "public/js/qbo_progress.js"
+_QBO_SYNC_JS = "public/js/qbo_sync.js"
 doctype_js = {
-	"QBO Settings": _QBO_COMMON_JS,
-	"QBO Connection": _QBO_COMMON_JS,
+	"QBO Settings": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
+	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
 	"QBO Account Map": _QBO_COMMON_JS,
 	"QBO Tax Map": _QBO_COMMON_JS,
-	"Sales Invoice": _QBO_STATUS_JS,
-	"Payment Entry": _QBO_STATUS_JS,
+	"Sales Invoice": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
+	"Payment Entry": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
 	"Customer": _QBO_STATUS_JS,
 	"Item": _QBO_STATUS_JS,
 }
+# The list views' bulk action "Push to QuickBooks".
+doctype_list_js = {
+	"Sales Invoice": [_QBO_PROGRESS_JS, "public/js/qbo_sync_list.js"],
+	"Payment Entry": [_QBO_PROGRESS_JS, "public/js/qbo_sync_list.js"],
+}
 
+_EVENTS = "qbo_connector.qbo_connector.events."
 doc_events = {
 	# Error Log keeps tracebacks with local variables: take any QBO secret out before it is stored.
 	"Error Log": {"before_insert": "qbo_connector.qbo_connector.redaction.scrub_error_log"},
+	# Submitted documents go to QuickBooks through a queued job; these handlers only guard and enqueue.
+	"Sales Invoice": {
+		"on_submit": _EVENTS + "on_submit",
+		"on_cancel": _EVENTS + "on_cancel",
+		"on_update_after_submit": _EVENTS + "on_update_after_submit",
+	},
+	"Payment Entry": {
+		"on_submit": _EVENTS + "on_submit",
+		"on_cancel": _EVENTS + "on_cancel",
+	},
+}
+
+_TASKS = "qbo_connector.qbo_connector.tasks."
+scheduler_events = {
+	"cron": {
+		# Each connection is pulled when its own Pull Interval has passed; failed attempts are retried
+		# when their backoff is due.
+		"*/5 * * * *": [_TASKS + "scheduled_pull", _TASKS + "retry_due"],
+	},
+	# Documents still not in QuickBooks after the connection's Auto Push Hours are pushed in batches.
+	"hourly_long": [_TASKS + "auto_push"],
 }
 
 # Old successful and skipped QBO Sync Log rows are deleted daily by Log Settings; QBO Settings' "Keep
