@@ -9,6 +9,9 @@ frappe.ui.form.on("QBO Connection", {
 		qbo_connector.set_picker(frm, "rounding_item", "items");
 		qbo_connector.set_picker(frm, "default_tax_code", "tax_codes");
 		qbo_connector.set_picker(frm, "us_tax_code", "tax_codes");
+		qbo_connector.set_picker(frm, "exempt_tax_code", "tax_codes");
+		qbo_connector.set_picker(frm, "default_income_account", "accounts", () => ({ purpose: "Income" }));
+		qbo_connector.set_picker(frm, "discount_account", "accounts", () => ({ purpose: "Discount" }));
 		qbo_connector.set_picker(frm, "payments_deposit_account", "accounts", () => ({ purpose: "Deposit" }));
 		qbo_connector.set_picker(frm, "deposit_bank_account", "accounts", () => ({ purpose: "Bank" }));
 	},
