@@ -1,6 +1,9 @@
 // Copyright (c) 2025, qbo_connector contributors
 // License: MIT. See license.txt
 
+// Our helpers (public/js/qbo_common.js) are appended after this file: make the namespace first.
+frappe.provide("qbo_connector");
+
 frappe.ui.form.on("QBO Account Map", {
 	setup(frm) {
 		qbo_connector.set_picker(frm, "qbo_account", "accounts", (doc, cdt, cdn) => ({

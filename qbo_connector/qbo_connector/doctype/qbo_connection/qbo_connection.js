@@ -1,6 +1,9 @@
 // Copyright (c) 2025, qbo_connector contributors
 // License: MIT. See license.txt
 
+// Our helpers (public/js/qbo_common.js) are appended after this file: make the namespace first.
+frappe.provide("qbo_connector");
+
 const QBO_STATUS_COLORS = { Connected: "green", "Not connected": "gray", "Reconnect needed": "red" };
 
 frappe.ui.form.on("QBO Connection", {

@@ -1,6 +1,9 @@
 // Copyright (c) 2025, qbo_connector contributors
 // License: MIT. See license.txt
 
+// Our helpers (public/js/qbo_common.js) are appended after this file: make the namespace first.
+frappe.provide("qbo_connector");
+
 const QBO_SETTINGS_COLORS = { Connected: "green", "Not connected": "gray", "Reconnect needed": "red" };
 
 frappe.ui.form.on("QBO Settings", {
@@ -24,7 +27,8 @@ qbo_connector.render_connections = function (frm) {
 		}
 		const esc = frappe.utils.escape_html;
 		const status_pill = (row) =>
-			`<span class="indicator-pill ${QBO_SETTINGS_COLORS[row.status] || "gray"} qbo-status">${__(row.status)}</span>`;
+			`<span class="indicator-pill ${QBO_SETTINGS_COLORS[row.status] || "gray"} qbo-status text-nowrap"
+				data-company="${esc(row.company)}">${__(row.status)}</span>`;
 		const buttons = (row) => {
 			if (!row.can_connect) return "";
 			const company = esc(row.company);
@@ -38,7 +42,10 @@ qbo_connector.render_connections = function (frm) {
 			const bits = [];
 			if (row.qbo_company_name) bits.push(esc(row.qbo_company_name));
 			if (row.realm_id) bits.push(__("Company ID {0}", [esc(row.realm_id)]));
-			if (row.last_connected) bits.push(__("connected {0}", [frappe.datetime.comment_when(row.last_connected)]));
+			if (row.last_connected) {
+				const when = frappe.datetime.comment_when(row.last_connected);
+				bits.push(row.status === "Connected" ? __("connected {0}", [when]) : __("last connected {0}", [when]));
+			}
 			return bits.join(" · ");
 		};
 		const open_link = (row) =>
