@@ -24,7 +24,7 @@ from . import ids
 from .base import Attempt, EngineBase, money, parse_time, updated_at
 from .mapper import customer_to_erpnext, item_to_erpnext, payment_to_erpnext
 from .outcome import PullResult, SyncResult
-from .push import is_voided
+from .push import _note_head, is_voided
 from .store import CUSTOMER, ITEM, PAYMENT_ENTRY, SALES_INVOICE, ConnectionConfig, Link, LogEntry
 
 logger = logging.getLogger(__name__)
@@ -220,11 +220,24 @@ class PullMixin(EngineBase):
 		if entity == "Payment":
 			if link is not None and link.origin == "push":
 				return f"Payment {qbo_id} was sent from ERPNext (echo)."
+			if link is None and self._being_pushed(config, obj):
+				# QBO notifies as soon as our create commits, before the pushing worker has stored the id.
+				return f"Payment {qbo_id} was sent from ERPNext ({_note_head(obj)}); its link is being written (echo)."
 			if link is None and not config.reconcile_payments:
 				return "Reconciling QuickBooks payments is switched off."
 		if link is not None and not is_newer(obj, link):
 			return f"{entity} {qbo_id} is unchanged since it was last applied."
 		return None
+
+	def _being_pushed(self, config: ConnectionConfig, obj: dict[str, Any]) -> bool:
+		"""A payment whose PrivateNote names one of our Payment Entries that has a push link in this realm
+		(pending while its create is in flight) is ours, even before the link carries its QBO id."""
+		head = _note_head(obj)
+		prefix = f"ERPNext {PAYMENT_ENTRY} "
+		if not head.startswith(prefix):
+			return False
+		link = self.store.get_link(config.realm_id, PAYMENT_ENTRY, head[len(prefix) :].strip())
+		return link is not None and link.origin == "push" and link.qbo_id in (None, str(obj.get("Id")))
 
 	def _note_only(self, config: ConnectionConfig, entity: str, obj: dict[str, Any]) -> str | None:
 		"""A pushed invoice that changed in QBO without a change of total (a payment moved its Balance):
