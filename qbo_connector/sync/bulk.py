@@ -140,6 +140,11 @@ class BulkMixin(PushMixin):
 			pending: list[_Prepared] = []
 			for item in chunk:
 				doctype = item.at.entry.doctype or SALES_INVOICE
+				# Cancelled (or deleted) while waiting for the locks: nothing to create.
+				reason = self._guard(doctype, item.name, self.store.get_doc(doctype, item.name), item.config)
+				if reason:
+					summary.add(item.at.finish("Skipped", reason))
+					continue
 				link = self.store.get_link(item.config.realm_id, doctype, item.name)  # fresh, under the lock
 				item.link = link
 				if link is not None and link.state == "synced":

@@ -130,6 +130,13 @@ class PushMixin(EngineBase):
 		at.fingerprint = lambda: self.fingerprint(config, doctype, name)
 		realm = config.realm_id
 		with self.store.lock(f"{realm}:{doctype}:{name}"):
+			# Read again under the lock: a cancel that got the lock first found no link and voided nothing,
+			# so the copy read before waiting must not be sent.
+			doc = self.store.get_doc(doctype, name)
+			reason = self._guard(doctype, name, doc, config)
+			if reason:
+				return at.finish("Skipped", reason)
+			assert doc is not None
 			link = self.store.get_link(realm, doctype, name)
 			if link is not None and link.origin == "pull":
 				at.qbo_entity, at.qbo_id = link.qbo_entity, link.qbo_id
