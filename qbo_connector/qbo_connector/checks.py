@@ -91,6 +91,12 @@ def check_tax_code(qbo_id: str, code: dict | None, is_us: bool) -> tuple[bool, s
 	return True, _("OK: '{0}' ({1} sales rate(s)).").format(name, len(rates))
 
 
+def _refresh_names(doctype: str, row, **values: str | None) -> None:
+	changed = {key: value for key, value in values.items() if value and row.get(key) != value}
+	if changed:
+		frappe.db.set_value(doctype, row.name, changed, update_modified=False)
+
+
 def _erpnext_account_problem(account: str, company: str) -> str | None:
 	row = frappe.db.get_value("Account", account, ["company", "disabled", "is_group"], as_dict=True)
 	if not row:
@@ -135,8 +141,16 @@ def validate_account_map(company: str) -> list[dict[str, Any]]:
 		if row.erpnext_account and (problem := _erpnext_account_problem(row.erpnext_account, company)):
 			results.append(result(label, False, problem, row.idx))
 			continue
-		ok, message = check_account(row.purpose, row.qbo_account, found.get(str(row.qbo_account)))
+		account = found.get(str(row.qbo_account))
+		ok, message = check_account(row.purpose, row.qbo_account, account)
 		results.append(result(label, ok, message, row.idx))
+		if account:  # show QuickBooks' current name next to the id
+			_refresh_names(
+				"QBO Account Map Item",
+				row,
+				qbo_account_name=account.get("FullyQualifiedName") or account.get("Name"),
+				qbo_account_type=account.get("AccountType"),
+			)
 	for label, purpose, qbo_id in extra:
 		ok, message = check_account(purpose, qbo_id, found.get(str(qbo_id)))
 		results.append(result(label, ok, message))
@@ -179,8 +193,11 @@ def validate_tax_map(company: str) -> list[dict[str, Any]]:
 		if problem:
 			results.append(result(label, False, problem, row.idx))
 			continue
-		ok, message = check_tax_code(str(row.qbo_tax_code), found.get(str(row.qbo_tax_code)), is_us)
+		code = found.get(str(row.qbo_tax_code))
+		ok, message = check_tax_code(str(row.qbo_tax_code), code, is_us)
 		results.append(result(label, ok, message, row.idx))
+		if code:
+			_refresh_names("QBO Tax Map Item", row, qbo_tax_code_name=code.get("Name"))
 	for label, qbo_id in extra:
 		ok, message = check_tax_code(str(qbo_id), found.get(str(qbo_id)), is_us)
 		results.append(result(label, ok, message))

@@ -16,9 +16,10 @@ frappe.ui.form.on("QBO Account Map", {
 	refresh(frm) {
 		if (frm.is_new()) return;
 		frm.add_custom_button(__("Validate Mappings"), () => {
-			frm.call({ method: "validate_mappings", doc: frm.doc, freeze: true }).then((r) =>
-				qbo_connector.show_check_results(__("Account mappings"), r.message)
-			);
+			frm.call({ method: "validate_mappings", doc: frm.doc, freeze: true }).then((r) => {
+				frm.reload_doc();
+				qbo_connector.show_check_results(__("Account mappings"), r.message);
+			});
 		}).addClass("btn-primary");
 		qbo_connector.add_refresh_lists_button(frm);
 	},

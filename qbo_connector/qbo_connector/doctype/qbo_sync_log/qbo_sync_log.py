@@ -89,9 +89,7 @@ class QBOSyncLog(Document):
 	@staticmethod
 	def clear_old_logs(days: int = 30) -> None:
 		"""Log Settings calls this daily; QBO Settings' retention (when set) wins over Log Settings' days."""
-		setting = frappe.db.get_single_value("QBO Settings", "log_retention_days")
-		if setting is not None and int(setting) >= 0:
-			days = int(setting)
+		days = _retention_days(days)
 		if not days:
 			return  # 0 keeps everything
 		table = frappe.qb.DocType("QBO Sync Log")
@@ -100,6 +98,21 @@ class QBOSyncLog(Document):
 			filters=(table.creation < (Now() - Interval(days=days)))
 			& (table.status.isin(CLEARABLE_STATUSES)),
 		)
+
+
+def _retention_days(default: int) -> int:
+	setting = frappe.db.get_single_value("QBO Settings", "log_retention_days")
+	if setting is not None and int(setting) >= 0:
+		return int(setting)
+	return default
+
+
+@frappe.whitelist()
+def retention_days() -> int:
+	"""Days successful rows are kept (0 = forever), for the note on the list view."""
+	if not frappe.has_permission("QBO Sync Log", "read"):
+		frappe.throw(_("Not permitted"), frappe.PermissionError)
+	return _retention_days(30)
 
 
 def _clean_text(value: str | None) -> str | None:

@@ -18,6 +18,17 @@ frappe.listview_settings["QBO Sync Log"] = {
 		return [__(doc.status), color, "status,=," + doc.status];
 	},
 	onload(listview) {
+		// Retention is set in QBO Settings (it overrides Log Settings for this log); say so where people look.
+		frappe
+			.xcall("qbo_connector.qbo_connector.doctype.qbo_sync_log.qbo_sync_log.retention_days")
+			.then((days) => {
+				const text = days
+					? __("Successful and skipped rows are deleted after {0} days (QBO Settings). Failed rows are kept.", [days])
+					: __("Rows are kept until deleted (QBO Settings).");
+				listview.page.sidebar.find(".qbo-retention").remove();
+				$(`<div class="qbo-retention text-muted small" style="padding: var(--padding-sm) var(--padding-xs);">${text}</div>`)
+					.appendTo(listview.page.sidebar);
+			});
 		const can_retry = ["Accounts Manager", "System Manager"].some((role) => frappe.user.has_role(role));
 		if (!can_retry) {
 			return;
@@ -35,9 +46,6 @@ frappe.listview_settings["QBO Sync Log"] = {
 					freeze: true,
 				})
 				.then(() => listview.refresh());
-		});
-		frappe.require("logtypes.bundle.js", () => {
-			frappe.utils.logtypes.show_log_retention_message(listview.doctype);
 		});
 	},
 };
