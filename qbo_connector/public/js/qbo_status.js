@@ -16,9 +16,29 @@
 				args: { doctype: frm.doctype, name: frm.doc.name },
 			})
 			.then((r) => {
-				(r.message || []).forEach((entry) => {
-					const label = __("QuickBooks: {0}", [__(entry.state)]);
-					frm.dashboard.add_indicator(label, COLORS[entry.state] || "gray");
+				const entries = r.message || [];
+				const esc = frappe.utils.escape_html;
+				const lines = entries.map((entry) => {
+					const color = COLORS[entry.state] || "gray";
+					const bits = [`<span class="indicator-pill ${color}">${esc(__(entry.state))}</span>`];
+					if (entry.qbo_id) bits.push(esc(`${entry.qbo_entity} ${entry.qbo_id}`));
+					if (entry.company) {
+						// several QuickBooks companies can hold the same document: name the realm then
+						bits.push(esc(entries.length > 1 && entry.realm_id ? `${entry.company} (${entry.realm_id})` : entry.company));
+					}
+					if (entry.url) {
+						bits.push(`<a href="${encodeURI(entry.url)}" target="_blank" rel="noopener">${__("Open in QuickBooks")}</a>`);
+					}
+					if (entry.log) {
+						bits.push(`<a href="/app/qbo-sync-log/${encodeURIComponent(entry.log)}">${__("See the sync log")}</a>`);
+					}
+					if (entry.message && entry.state !== "Synced") bits.push(esc(entry.message));
+					return `<div>${__("QuickBooks")}: ${bits.join(" · ")}</div>`;
+				});
+				if (lines.length) {
+					frm.dashboard.set_headline_alert(lines.join(""));
+				}
+				entries.forEach((entry) => {
 					if (entry.url) {
 						frm.add_custom_button(
 							__("Open in QuickBooks") + (entry.company ? ` (${entry.company})` : ""),
