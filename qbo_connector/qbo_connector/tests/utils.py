@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import frappe
 from frappe.utils.password import get_decrypted_password
@@ -72,7 +73,10 @@ class EmulatorTestCase(TestCase):
 		super().setUpClass()
 		from qbo_connector.emulator import EmulatorServer
 
-		cls.emu = EmulatorServer(port=0, redirect_uris=[redirect_uri()], **cls.emulator_options).start()
+		# A realm of its own: the site may have a real company connected to an emulator's default realm,
+		# and the callback rightly refuses a realm that another company already uses.
+		options = {"realm_id": str(random.randint(10**15, 10**16 - 1)), **cls.emulator_options}
+		cls.emu = EmulatorServer(port=0, redirect_uris=[redirect_uri()], **options).start()
 		cls.addClassCleanup(cls.emu.stop)
 		cls._saved_settings = frappe.get_single(SETTINGS).as_dict()
 		cls._saved_secret = get_decrypted_password(SETTINGS, SETTINGS, "client_secret", raise_exception=False)

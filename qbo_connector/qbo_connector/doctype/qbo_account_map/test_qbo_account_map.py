@@ -67,7 +67,9 @@ class TestQBOAccountMap(EmulatorTestCase):
 		self.assertTrue(results[1]["ok"], results[1])
 		self.assertIn("Sales of Product Income", results[1]["message"])
 		doc.reload()
-		self.assertEqual(doc.accounts[0].qbo_account_name, "Sales of Product Income", "names shown next to ids")
+		self.assertEqual(
+			doc.accounts[0].qbo_account_name, "Sales of Product Income", "names shown next to ids"
+		)
 		self.assertEqual(doc.accounts[0].qbo_account_type, "Income")
 		self.assertFalse(results[2]["ok"])
 		self.assertIn("no account with ID 9999", results[2]["message"])
