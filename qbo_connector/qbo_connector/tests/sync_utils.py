@@ -13,6 +13,7 @@ import frappe
 from frappe.utils import add_days, flt, nowdate
 
 from qbo_connector.qbo_connector.settings import CONNECTION
+from qbo_connector.qbo_connector.store import CONNECTION_FIELDS
 from qbo_connector.qbo_connector.tests.utils import EmulatorTestCase
 
 COMPANY = "QBO Test Co"
@@ -173,6 +174,60 @@ def captured_jobs() -> Iterator[Jobs]:
 		yield jobs
 
 
+_MAPS = (("QBO Account Map", "accounts"), ("QBO Tax Map", "taxes"))
+_STATE_FIELDS = ("status", "realm_id", "enabled", "last_error", "qbo_company_name", "last_connected",
+	"connected_by", "watermarks", "last_pull_at", *CONNECTION_FIELDS[4:])  # fmt: skip
+
+
+def _snapshot() -> dict[str, Any]:
+	"""QBO Test Co's connection (fields and tokens) and maps, to put back after the tests."""
+	from qbo_connector.qbo_connector.tokens import read_tokens
+
+	state: dict[str, Any] = {
+		"tokens": read_tokens(COMPANY) if frappe.db.exists(CONNECTION, COMPANY) else None
+	}
+	state["connection"] = frappe.db.get_value(CONNECTION, COMPANY, list(_STATE_FIELDS), as_dict=True)
+	for doctype, table in _MAPS:
+		state[doctype] = (
+			[
+				{
+					k: v
+					for k, v in row.as_dict().items()
+					if k not in ("name", "parent", "creation", "modified")
+				}
+				for row in frappe.get_doc(doctype, COMPANY).get(table)
+			]
+			if frappe.db.exists(doctype, COMPANY)
+			else None
+		)
+	return state
+
+
+def _restore(state: dict[str, Any]) -> None:
+	from qbo_connector.qbo_connector.tokens import clear_tokens, write_tokens
+
+	frappe.db.rollback()
+	if state["connection"] is None:
+		if frappe.db.exists(CONNECTION, COMPANY):
+			clear_tokens(COMPANY)
+			frappe.db.set_value(CONNECTION, COMPANY, {"status": "Not connected", "watermarks": None})
+	else:
+		if state["tokens"] is not None:
+			write_tokens(COMPANY, state["tokens"])
+		else:
+			clear_tokens(COMPANY)
+		frappe.db.set_value(CONNECTION, COMPANY, dict(state["connection"]), update_modified=False)
+	for doctype, table in _MAPS:
+		if state[doctype] is None:
+			frappe.db.delete(doctype, {"name": COMPANY})
+			frappe.db.delete(f"{doctype} Item", {"parent": COMPANY, "parenttype": doctype})
+		else:
+			doc = frappe.get_doc(doctype, COMPANY)
+			doc.set(table, state[doctype])
+			doc.save(ignore_permissions=True)
+	frappe.db.commit()
+
+
 class SyncTestCase(EmulatorTestCase):
 	"""QBO Test Co connected to a fresh emulator, with account map, tax map and defaults set."""
 
@@ -183,7 +238,10 @@ class SyncTestCase(EmulatorTestCase):
 		super().setUpClass()
 		cls.company = COMPANY
 		ensure_masters()
-		cls.addClassCleanup(cls._disconnect)
+		# QBO Test Co is the site's own company (a person may be using its connection right now): whatever
+		# these tests change on it - tokens, switches, maps - is put back as it was when they end.
+		cls._saved_state = _snapshot()
+		cls.addClassCleanup(_restore, cls._saved_state)
 		EmulatorTestCase.connect(cls, COMPANY)
 		emu = cls.emu
 		cls.qbo = {
@@ -247,18 +305,6 @@ class SyncTestCase(EmulatorTestCase):
 		doc.company = COMPANY
 		doc.set(table, rows)
 		doc.save(ignore_permissions=True)
-
-	@classmethod
-	def _disconnect(cls) -> None:
-		"""Leave QBO Test Co disconnected from this (stopped) emulator."""
-		from qbo_connector.qbo_connector.tokens import clear_tokens
-
-		frappe.db.rollback()
-		clear_tokens(COMPANY)
-		frappe.db.set_value(
-			CONNECTION, COMPANY, {"status": "Not connected", "last_error": None, "watermarks": None}
-		)
-		frappe.db.commit()
 
 	def link_of(self, doctype: str, name: str) -> Any:
 		return frappe.db.get_value(
