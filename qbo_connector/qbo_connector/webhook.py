@@ -18,6 +18,7 @@ from typing import Any
 import frappe
 from frappe import _
 from frappe.utils import now_datetime
+from frappe.utils.background_jobs import is_job_enqueued
 from frappe.utils.password import get_decrypted_password
 
 from qbo_connector.qbo.webhooks import WebhookPayloadError, parse_events, verify_signature
@@ -68,24 +69,28 @@ def receive(**kwargs: Any) -> dict[str, Any]:
 	company = frappe.db.get_value(CONNECTION, {"realm_id": realms[0]}, "name") if len(realms) == 1 else None
 	counts = Counter(f"{event.entity} {event.operation}" for event in events)
 	summary = ", ".join(f"{count} x {what}" for what, count in sorted(counts.items())) or _("no events")
+	message = _("{0} QuickBooks events received: {1}.").format(len(events), summary)
+	# Intuit redelivers: the same body gets the same job id, so a copy still waiting is not queued twice.
+	# Copies that arrive later are dropped by the engine's per-event claim.
+	job_id = "qbo-webhook::" + hashlib.sha256(body).hexdigest()[:32]
+	waiting = is_job_enqueued(job_id)
 	log = _log(
-		status="Queued",
-		message=_("{0} QuickBooks events received: {1}.").format(len(events), summary),
+		status="Skipped" if waiting else "Queued",
+		message=message + (" " + _("The same notification is already queued.") if waiting else ""),
 		company=company,
 		realm_id=", ".join(realms)[:140] or None,
 		request={"events": [_event_dict(event) for event in events]},
 	)
-	# Intuit redelivers: the same body gets the same job id, so a copy still waiting is not queued twice.
-	# Copies that arrive later are dropped by the engine's per-event claim.
-	frappe.enqueue(
-		WEBHOOK_JOB,
-		queue="short",
-		job_id="qbo-webhook::" + hashlib.sha256(body).hexdigest()[:32],
-		deduplicate=True,
-		enqueue_after_commit=True,
-		body=body.decode("utf-8", errors="replace"),
-		log=log,
-	)
+	if not waiting:
+		frappe.enqueue(
+			WEBHOOK_JOB,
+			queue="short",
+			job_id=job_id,
+			deduplicate=True,
+			enqueue_after_commit=True,
+			body=body.decode("utf-8", errors="replace"),
+			log=log,
+		)
 	return {"ok": True, "events": len(events)}
 
 

@@ -207,6 +207,33 @@ class TestSyncFlow(SyncTestCase):
 		log = frappe.get_last_doc("QBO Sync Log", {"direction": "Webhook", "status": ("!=", "Failed")})
 		self.assertIn(log.status, ("Success", "Warning"))
 
+	def test_redelivery_while_the_first_copy_waits_is_not_queued_twice(self) -> None:
+		body = json.dumps(
+			{
+				"eventNotifications": [
+					{
+						"realmId": self.emu.realm_id,
+						"dataChangeEvent": {
+							"entities": [
+								{
+									"name": "Customer",
+									"id": "1",
+									"operation": "Update",
+									"lastUpdated": "2026-11-21T06:00:00Z",
+								}
+							]
+						},
+					}
+				]
+			}
+		).encode()
+		with patch("qbo_connector.qbo_connector.webhook.is_job_enqueued", return_value=True):
+			status, answer = post_webhook(body, sign(body, WEBHOOK_VERIFIER))
+		self.assertEqual((status, answer["ok"]), (200, True))
+		self.assertEqual(self.jobs.calls, [])
+		row = frappe.get_last_doc("QBO Sync Log", {"direction": "Webhook"})
+		self.assertEqual(row.status, "Skipped")  # not left "Queued" for a job that will never close it
+
 	def test_bad_signature_is_refused_with_a_log_row(self) -> None:
 		body = b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": []}}]}'
 		before = frappe.db.count("QBO Sync Log", {"direction": "Webhook", "status": "Failed"})
