@@ -24,6 +24,7 @@ from urllib.parse import quote as url_quote
 from urllib.parse import urlencode
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from qbo_connector.qbo.constants import (
 	BATCH_MAX_ITEMS,
@@ -165,6 +166,17 @@ def unwrap(data: Mapping[str, Any], entity: str | None = None) -> dict:
 		f"No {entity or 'entity'} in QuickBooks answer",
 		user_message="QuickBooks gave an answer without the expected record; the request can be retried.",
 	)
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+	"""True when the connection itself could not be opened (refused, DNS, connect timeout): no byte of the
+	request reached QuickBooks, so nothing can have been saved and the next attempt need not look first."""
+	if isinstance(exc, requests.ConnectTimeout):
+		return True
+	if not isinstance(exc, requests.ConnectionError):
+		return False
+	reason = getattr(exc.args[0], "reason", None) if exc.args else None
+	return isinstance(reason, NewConnectionError)
 
 
 class QBOClient:
@@ -337,7 +349,7 @@ class QBOClient:
 					continue
 				raise TransportError(
 					"timeout" if isinstance(exc, requests.Timeout) else type(exc).__name__,
-					ambiguous=write,
+					ambiguous=write and not _never_sent(exc),
 					detail=redact_str(str(exc)),
 					retryable=retryable,
 				) from exc

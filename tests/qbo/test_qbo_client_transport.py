@@ -448,3 +448,43 @@ def test_retry_after_longer_than_a_worker_should_block_raises_at_once(rsps, clie
 		client.read("Invoice", "1")
 	assert sleeps == [] and len(rsps.calls) == 1
 	assert info.value.retry_after == 3600.0
+
+
+def _closed_port() -> int:
+	import socket
+
+	with socket.socket() as sock:
+		sock.bind(("127.0.0.1", 0))
+		return sock.getsockname()[1]
+
+
+def test_write_to_a_refused_connection_is_not_ambiguous(sleeps):
+	"""Nothing left the machine, so nothing can have been saved: no 'may or may not' for the accountant."""
+	from qbo_connector.qbo.environments import custom_environment
+
+	base = f"http://127.0.0.1:{_closed_port()}"
+	env = custom_environment(f"{base}/v3", f"{base}/auth", f"{base}/token", f"{base}/revoke")
+	client = QBOClient(
+		REALM, env, FakeTokens(), sleep=sleeps, max_retries=1, timeout=(2, 2), jitter=lambda: 0.0
+	)
+	with pytest.raises(TransportError) as info:
+		client.create("Invoice", {"Line": []}, request_id="rid")
+	assert info.value.ambiguous is False and info.value.retryable is True
+	assert "may or may not" not in info.value.user_message
+	assert sleeps == [1.0]
+
+
+def test_write_whose_connection_drops_mid_answer_stays_ambiguous(rsps, client):
+	rsps.add(
+		"POST", f"{BASE}/invoice", body=requests.ConnectionError("Connection aborted: RemoteDisconnected")
+	)
+	with pytest.raises(TransportError) as info:
+		client.create("Invoice", {"Line": []}, request_id="rid")
+	assert info.value.ambiguous is True
+
+
+def test_write_whose_connect_timed_out_is_not_ambiguous(rsps, client):
+	rsps.add("POST", f"{BASE}/invoice", body=requests.ConnectTimeout("connect timed out"))
+	with pytest.raises(TransportError) as info:
+		client.create("Invoice", {"Line": []}, request_id="rid")
+	assert info.value.ambiguous is False
