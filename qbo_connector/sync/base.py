@@ -336,6 +336,14 @@ class EngineBase:
 			deposit_account_ref=config.deposit_account,
 		)
 
+	def waits_for_a_fix(self, entry: LogEntry) -> bool:
+		"""A bad-data failure whose document, customer, items and mappings are unchanged since: sending it
+		again would fail the same way and only add another Failed row."""
+		if entry.retryable or entry.doctype is None or entry.name is None or entry.doc_fingerprint is None:
+			return False
+		config = self._config(entry.company, entry.realm_id)
+		return self.fingerprint(config, entry.doctype, entry.name) == entry.doc_fingerprint
+
 	def fingerprint(self, config: ConnectionConfig | None, doctype: str, name: str) -> str | None:
 		"""A hash of everything a bad-data failure could be fixed in (the document, its customer and items,
 		the mappings), so the scheduler retries it once someone has changed one of them."""

@@ -249,7 +249,14 @@ class BulkMixin(PushMixin):
 		cutoff = self.clock() - older_than
 		doctypes = [SALES_INVOICE] + ([PAYMENT_ENTRY] if config.push_payments else [])
 		for doctype in doctypes:
-			names = self.store.list_unsynced(company, doctype, cutoff)
+			waiting = {
+				entry.name
+				for entry in self.store.retry_candidates(self.clock())
+				if entry.operation == "push" and entry.doctype == doctype and self.waits_for_a_fix(entry)
+			}
+			names = [
+				name for name in self.store.list_unsynced(company, doctype, cutoff) if name not in waiting
+			]
 			if not names:
 				continue
 			part = self.push_many(doctype, names)

@@ -54,12 +54,8 @@ class SyncEngine(BulkMixin, PullMixin):
 		now = now or self.clock()
 		results: list[SyncResult | PullResult] = []
 		for entry in self.store.retry_candidates(now):
-			if not entry.retryable:
-				if entry.doctype is None or entry.name is None or entry.doc_fingerprint is None:
-					continue
-				config = self._config(entry.company, entry.realm_id)
-				if self.fingerprint(config, entry.doctype, entry.name) == entry.doc_fingerprint:
-					continue
+			if not entry.retryable and (entry.doc_fingerprint is None or self.waits_for_a_fix(entry)):
+				continue
 			try:
 				results.append(self._rerun(entry))
 			except ValueError:

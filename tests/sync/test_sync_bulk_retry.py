@@ -102,6 +102,18 @@ def test_auto_push_takes_the_submitted_backlog(
 	)
 	assert engine.store.list_unsynced("QBO Test Co", SI, clock()) == ["ACC-SINV-2026-00007"]
 
+	# The next run leaves the unchanged bad invoice alone (no new Failed row every hour)...
+	failed_rows = sum(1 for e in store.logs() if e.name == "ACC-SINV-2026-00007" and e.status == "Failed")
+	again = engine.auto_push("QBO Test Co", older_than=timedelta(hours=1))
+	assert "ACC-SINV-2026-00007" not in {r.name for r in again.results}
+	assert failed_rows == sum(
+		1 for e in store.logs() if e.name == "ACC-SINV-2026-00007" and e.status == "Failed"
+	)
+	# ...until someone changes it: then it is tried again.
+	store.update_doc(SI, "ACC-SINV-2026-00007", modified="2026-11-30 09:00:00.000000")
+	third = engine.auto_push("QBO Test Co", older_than=timedelta(hours=1))
+	assert "ACC-SINV-2026-00007" in {r.name for r in third.results}
+
 
 def test_backoff_schedule_then_daily() -> None:
 	assert DEFAULT_BACKOFF[:5] == (60.0, 300.0, 900.0, 3600.0, 14400.0)
