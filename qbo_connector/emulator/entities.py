@@ -869,7 +869,18 @@ def _deposit(ctx: Ctx, obj: dict, old: dict | None) -> None:
 	lines = obj.get("Line")
 	if not isinstance(lines, list) or not lines:
 		raise errors.required("Line")
-	_txn_currency(ctx, obj, None)
+	# A deposit of payments is in their currency (the bank account's); otherwise the home currency.
+	first = next(
+		(
+			co.get("Payment", str(link.get("TxnId")))
+			for line in lines
+			if isinstance(line, dict)
+			for link in line.get("LinkedTxn") or []
+			if isinstance(link, dict) and link.get("TxnType") == "Payment"
+		),
+		None,
+	)
+	_txn_currency(ctx, obj, {"CurrencyRef": first.get("CurrencyRef")} if first else None)
 	total = ZERO
 	payments: list[str] = []
 	for index, line in enumerate(lines):
@@ -911,13 +922,18 @@ def _deposit(ctx: Ctx, obj: dict, old: dict | None) -> None:
 	obj["TotalAmt"] = q2(total)
 
 	def link(saved: dict) -> None:
-		for pid, holder in list(co.deposited.items()):
-			if holder == saved["Id"]:
-				del co.deposited[pid]
+		_release_deposited(co, saved["Id"])
 		for pid in payments:
 			co.deposited[pid] = saved["Id"]
 
 	ctx.after.append(link)
+
+
+def _release_deposited(co: Company, deposit_id: str) -> None:
+	"""The payments a deposit held are undeposited again (deposit deleted, voided or re-lined)."""
+	for pid, holder in list(co.deposited.items()):
+		if holder == deposit_id:
+			del co.deposited[pid]
 
 
 # ----------------------------------------------------------------------------- purchases and time
@@ -1168,6 +1184,8 @@ def void(ctx: Ctx, entity: str, body: dict) -> dict:
 	_zero_lines(obj)
 	if entity == "Payment":
 		ctx.after.append(lambda saved: _apply_payment(ctx, saved["Id"], {}))
+	if entity == "Deposit":  # a voided deposit puts its payments back into Undeposited Funds
+		ctx.after.append(lambda saved: _release_deposited(ctx.co, saved["Id"]))
 	saved = ctx.co.save(entity, obj, ctx.now, new=False)
 	ctx.event(entity, saved["Id"], "Void")
 	for callback in ctx.after:
@@ -1196,9 +1214,7 @@ def delete(ctx: Ctx, entity: str, body: dict) -> dict:
 			)
 		_apply_payment(ctx, old["Id"], {})
 	if entity == "Deposit":
-		for pid, holder in list(co.deposited.items()):
-			if holder == old["Id"]:
-				del co.deposited[pid]
+		_release_deposited(co, old["Id"])
 	co.remove(entity, old["Id"], ctx.now)
 	ctx.event(entity, old["Id"], "Delete")
 	return {"status": "Deleted", "domain": "QBO", "Id": old["Id"]}
