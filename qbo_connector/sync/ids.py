@@ -17,6 +17,8 @@ CREATE = "create"
 UPDATE = "update"
 VOID = "void"
 DELETE = "delete"
+DEPOSIT = "deposit"  # the Deposit that moves a pushed payment from Undeposited Funds to the bank
+DEPOSIT_DELETE = "deposit_delete"  # removing that Deposit before the payment is voided
 
 
 def request_id(realm_id: str, doctype: str, name: str, operation: str, revision: str | int = 0) -> str:

@@ -29,6 +29,7 @@ class Mapped:
 	warnings: list[str] = field(default_factory=list)
 	difference_reasons: list[str] = field(default_factory=list)
 	source: Any = None  # the mapping package's own result object
+	deposit_to: str | None = None  # payments: QBO bank Account id a Deposit moves it to (create_deposits)
 
 
 def map_document(doctype: str, doc: dict[str, Any], ctx: MappingContext) -> Mapped:

@@ -101,7 +101,7 @@ class SyncResult:
 	log_id: str | None = None
 	retryable: bool = False
 	code: str | None = None
-	action: str | None = None  # created | adopted | updated | unchanged | voided | deleted
+	action: str | None = None  # created | adopted | updated | deposited | unchanged | voided | deleted
 
 	@property
 	def ok(self) -> bool:
@@ -133,7 +133,7 @@ class BulkSummary:
 		else:
 			if result.status == "Warning":
 				self.warnings += 1
-			if result.action == "updated":
+			if result.action in ("updated", "deposited"):  # deposited: a missing deposit completed
 				self.updated += 1
 			else:
 				self.created += 1

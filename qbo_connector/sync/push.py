@@ -6,6 +6,8 @@ Exactly-once, per (realm, document):
 3. A pending link found on a later attempt means an earlier create may have landed: look it up (DocNumber,
    else customer + date + our name in the note) before sending anything.
 4. Once linked, the document is only ever updated (sparse, with the SyncToken), never created again.
+With create_deposits on, a payment also gets its QBO Deposit once (deposit.py): a payment created whose
+deposit failed stays linked, and the next attempt only completes the deposit.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from qbo_connector.qbo.errors import (
 from qbo_connector.qbo.query import Query
 
 from . import ids
-from .base import Attempt, EngineBase, doc_label, money, updated_at
+from .base import Attempt, doc_label, money, updated_at
+from .deposit import DEPOSIT_KEY, DepositMixin
 from .mapper import Mapped, explain_difference, map_document
-from .outcome import SyncError, SyncResult, is_definitive
+from .outcome import INTERNAL_CODE, SyncError, SyncResult, classify, is_definitive
 from .store import (
 	CUSTOMER,
 	ITEM,
@@ -75,7 +78,7 @@ def is_voided(obj: dict[str, Any]) -> bool:
 	return "Voided" in note and money(obj.get("TotalAmt") or 0) == 0
 
 
-class PushMixin(EngineBase):
+class PushMixin(DepositMixin):
 	"""push() and cancel()."""
 
 	# -- push -----------------------------------------------------------------------------------------
@@ -161,6 +164,14 @@ class PushMixin(EngineBase):
 		self, client: QBOClient, config: ConnectionConfig, doctype: str, doc: dict[str, Any]
 	) -> Mapped:
 		"""Make sure what the document refers to exists in QBO, then map it."""
+		deposits = doctype == PAYMENT_ENTRY and config.create_deposits
+		if deposits and not config.deposit_bank_account:
+			raise SyncError(
+				"DEPOSIT_ACCOUNT",
+				f"{doc_label(doctype, doc['name'])}: 'Create Deposits' is on for {config.company} but no Deposit "
+				"Bank Account is chosen in its QuickBooks connection; choose one (or switch deposits off), "
+				"then retry this log.",
+			)
 		mode = self.company_mode(config, client)
 		ctx = self.context(config, mode)
 		self._probe(doctype, doc, ctx)
@@ -175,7 +186,12 @@ class PushMixin(EngineBase):
 			)
 			ctx.invoice_refs = self.ensure_invoices(config, doc)
 			ctx.invoice_balances = self.invoice_balances(client, config, ctx.invoice_refs)
-		return map_document(doctype, doc, ctx)
+		mapped = map_document(doctype, doc, ctx)
+		if deposits:
+			# Received into Undeposited Funds (QBO's default); the Deposit moves it to the bank afterwards.
+			mapped.body.pop("DepositToAccountRef", None)
+			mapped.deposit_to = config.deposit_bank_account
+		return mapped
 
 	@staticmethod
 	def _probe(doctype: str, doc: dict[str, Any], ctx: MappingContext) -> None:
@@ -277,7 +293,8 @@ class PushMixin(EngineBase):
 		link.last_synced = self.clock()
 		link.remote_total = money(obj.get("TotalAmt") or 0)
 		link.remote_updated = updated_at(obj)
-		link.pushed = {k: source.get(k) for k in UPDATABLE_FIELDS if k in source}
+		kept = {k: v for k, v in link.pushed.items() if k == DEPOSIT_KEY}  # a deposit already attempted
+		link.pushed = {**kept, **{k: source.get(k) for k in UPDATABLE_FIELDS if k in source}}
 		self.store.save_link(link)
 
 	def _total_verdict(self, mapped: Mapped, qbo_total: Any) -> tuple[LogStatus, str]:
@@ -298,7 +315,42 @@ class PushMixin(EngineBase):
 		message = f"Created {mapped.entity}{number} (id {link.qbo_id}) in QuickBooks; {verdict}."
 		if mapped.warnings:
 			message += " Notes: " + "; ".join(mapped.warnings)
-		return at.finish(status, message, action="created")
+		return self._close(at, link, mapped, status, message, "created")
+
+	def _close(
+		self, at: Attempt, link: Link, mapped: Mapped, status: LogStatus, message: str, action: str
+	) -> SyncResult:
+		"""Finish a push row, depositing the payment first when the connection creates deposits. A failed
+		deposit fails the row (retryable when QBO may have been down) and says the payment itself is in."""
+		if not self.needs_deposit(link, mapped):
+			return at.finish(status, message, action=action)
+		stack = self._local.__dict__.setdefault("stack", [])
+		stack.append(at)  # the deposit's HTTP exchanges belong on this row (bulk runs under its own)
+		try:
+			sentence = self.ensure_deposit(self.client(link.realm_id), link, mapped)
+		except Exception as exc:  # noqa: BLE001 - the row must say the payment is in but the deposit is not
+			failure = classify(exc)
+			if failure.code == INTERNAL_CODE:
+				logger.error("deposit of %s %s failed unexpectedly", link.doctype, link.name, exc_info=exc)
+			if failure.detail is not None:
+				at.response = {"payment": at.response, "deposit_error": failure.detail}
+			label = doc_label(link.doctype, link.name)
+			return at.finish(
+				"Failed",
+				f"{label}: {message.rstrip('.')}. But the Deposit into QuickBooks bank account "
+				f"{mapped.deposit_to} failed: {failure.message} The payment waits in Undeposited Funds; "
+				"retrying this log only completes the deposit (the payment is not sent again).",
+				code=failure.code,
+				retryable=failure.retryable,
+				intuit_tid=failure.intuit_tid,
+				action=action,
+			)
+		finally:
+			stack.pop()
+		if action == "unchanged":
+			status, action = "Success", "deposited"
+			message = f"{mapped.entity} {link.qbo_id} was already in QuickBooks."
+		return at.finish(status, f"{message} {sentence}", action=action)
 
 	def _update_linked(
 		self, at: Attempt, client: QBOClient, link: Link, mapped: Mapped, note: str = ""
@@ -312,8 +364,10 @@ class PushMixin(EngineBase):
 		if not changes:
 			action = "adopted" if note else "unchanged"
 			if note:
-				return at.finish(status, f"{prefix}; {verdict}.", action=action)
-			return at.finish("Skipped", f"Already in QuickBooks as {prefix}; nothing changed.", action=action)
+				return self._close(at, link, mapped, status, f"{prefix}; {verdict}.", action)
+			return self._close(
+				at, link, mapped, "Skipped", f"Already in QuickBooks as {prefix}; nothing changed.", action
+			)
 		obj = self.sparse_update(client, link, changes)
 		link.sync_token = str(obj.get("SyncToken", link.sync_token))
 		link.pushed.update(changes)
@@ -324,10 +378,8 @@ class PushMixin(EngineBase):
 		at.response = obj
 		status, verdict = self._total_verdict(mapped, link.remote_total)
 		fields = ", ".join(sorted(changes))
-		return at.finish(
-			status,
-			f"Updated {fields} of {prefix} in QuickBooks; {verdict}.",
-			action="updated",
+		return self._close(
+			at, link, mapped, status, f"Updated {fields} of {prefix} in QuickBooks; {verdict}.", "updated"
 		)
 
 	def sparse_update(self, client: QBOClient, link: Link, changes: dict[str, Any]) -> dict[str, Any]:
@@ -551,7 +603,23 @@ class PushMixin(EngineBase):
 				)
 				self.store.save_link(link)
 				at.qbo_id = link.qbo_id
-			return self._void(at, client, link, label)
+			# A deposited payment cannot be voided (6540): the deposit this connector made goes first.
+			removed = self.remove_deposit(client, link)
+			try:
+				return self._void(at, client, link, label, removed)
+			except Exception as exc:  # the row must also say the deposit is already gone
+				if not removed:
+					raise
+				failure = classify(exc)
+				at.response = at.response or failure.detail
+				reason = failure.message.removeprefix(f"{label}: ")
+				return at.finish(
+					"Failed",
+					f"{label}: {removed} Then voiding {link.qbo_entity} {link.qbo_id} failed: {reason}",
+					code=failure.code,
+					retryable=failure.retryable,
+					intuit_tid=failure.intuit_tid,
+				)
 
 	def _lookup_pending(
 		self,
@@ -581,7 +649,7 @@ class PushMixin(EngineBase):
 		)
 		return self.lookup(client, mapped, doc)
 
-	def _void(self, at: Attempt, client: QBOClient, link: Link, label: str) -> SyncResult:
+	def _void(self, at: Attempt, client: QBOClient, link: Link, label: str, before: str = "") -> SyncResult:
 		"""Void; a credit memo falls back to delete where QBO does not void it (no 6540 involved)."""
 		operations = [ids.VOID, ids.DELETE] if link.qbo_entity == "CreditMemo" else [ids.VOID]
 		obj: dict[str, Any] = {}
@@ -604,7 +672,8 @@ class PushMixin(EngineBase):
 		self.store.save_link(link)
 		at.response = obj
 		word = "Deleted" if state == "deleted" else "Voided"
-		return at.finish("Success", f"{word} {link.qbo_entity} {link.qbo_id} in QuickBooks.", action=state)
+		message = f"{word} {link.qbo_entity} {link.qbo_id} in QuickBooks."
+		return at.finish("Success", f"{before} {message}" if before else message, action=state)
 
 	@staticmethod
 	def _payment_applied(label: str, link: Link) -> SyncError:
