@@ -46,6 +46,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -654,6 +655,15 @@ class _HTTPServer(ThreadingHTTPServer):
 	daemon_threads = True
 	allow_reuse_address = True
 	request_queue_size = 128
+
+	def handle_error(self, request: Any, client_address: Any) -> None:
+		"""A client that hung up (the "drop" fault, a client timeout) is expected here: log it quietly
+		instead of the socketserver's traceback on stderr; anything else keeps its traceback."""
+		exc = sys.exc_info()[1]
+		if isinstance(exc, ConnectionError):
+			log.debug("client %s went away: %r", client_address, exc)
+			return
+		super().handle_error(request, client_address)
 
 
 class EmulatorServer:
