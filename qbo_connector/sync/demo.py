@@ -175,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
 		parser.error(
 			f"no fixtures at {args.fixtures}: pass --fixtures DIR (tests/fixtures/erpnext in a clone)"
 		)
-	with EmulatorServer(port=args.port, webhook_on_api_writes=False) as emu:
+	# Retry-After on a 429: should the machine be so busy that a throttle slips through the pacer, the tour
+	# waits the real remaining second instead of Intuit's blanket 60 s.
+	with EmulatorServer(port=args.port, webhook_on_api_writes=False, throttle_retry_after=True) as emu:
 		run_tour(emu, args.fixtures)
 		if args.keep_running:
 			_write(f"Emulator still up: {emu.base_url}/_emulator/state?entity=Invoice (Ctrl-C to stop)")

@@ -12,7 +12,7 @@ from qbo_connector.sync.demo import main, run_tour
 
 
 def test_tour_pushes_the_samples_and_pulls_a_qbo_payment_back(capsys):
-	with EmulatorServer(port=0, webhook_on_api_writes=False) as emu:
+	with EmulatorServer(port=0, webhook_on_api_writes=False, throttle_retry_after=True) as emu:
 		store = run_tour(emu, FIXTURES)
 		invoices = {obj["DocNumber"]: obj for obj in emu.objects("Invoice")}
 
@@ -35,7 +35,9 @@ def test_tour_pushes_the_samples_and_pulls_a_qbo_payment_back(capsys):
 	assert pulled[0]["references"][0]["reference_name"] == "ACC-SINV-2026-00010"
 	assert Decimal(str(pulled[0]["paid_amount"])) == Decimal("1550.00")
 	out = capsys.readouterr().out
-	assert "new Payment Entry" in out and "429" not in out
+	assert "new Payment Entry" in out
+	# Paced to Intuit's limits: nothing failed for throttling (a rare 429 under load is waited out and retried).
+	assert not [e for e in store.logs() if e.status == "Failed" and e.error_code in ("3001", "429")]
 
 
 def test_cli_rejects_a_missing_fixture_folder(tmp_path, capsys):
