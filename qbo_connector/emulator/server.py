@@ -181,6 +181,8 @@ class Handler(BaseHTTPRequestHandler):
 				)
 			elif path.startswith("/v3/company/"):
 				answer = self._api(method, path, parts.query, params, body, tid)
+			elif path.startswith("/app/") and method == "GET":
+				answer = self._app_page(path, params)
 			else:
 				answer = _json(404, {"error": "not_found", "path": path})
 		except _Drop:
@@ -190,6 +192,37 @@ class Handler(BaseHTTPRequestHandler):
 			log.exception("emulator error on %s %s", method, self.path)
 			answer = _json(500, errors.system_fault().body(self._time(None)))
 		self._send(answer, tid)
+
+	def _app_page(self, path: str, params: dict[str, str]) -> Answer:
+		"""The QBO web app's deep links (what "Open in QuickBooks" opens), as a plain page of the object in
+		the default company: /app/invoice?txnId=1, /app/customerdetail?nameId=2, /app/items."""
+		kind = path.removeprefix("/app/")
+		entity_id = params.get("txnid") or params.get("nameid")
+		entity = {"customerdetail": "Customer", "vendordetail": "Vendor", "items": "Item"}.get(kind, kind)
+		if entity_id is None:
+			rows = self.emu.objects(entity)
+			listing = "".join(
+				f"<li>{html.escape(str(o.get('Id')))}: {html.escape(str(o.get('Name') or o.get('DisplayName')))}</li>"
+				for o in rows
+			)
+			page = (
+				f"<!doctype html><html><body><h1>{html.escape(entity)}</h1><ul>{listing}</ul></body></html>"
+			)
+			return Answer(200 if rows else 404, page.encode(), "text/html;charset=UTF-8")
+		obj = self.emu.get(entity, entity_id)
+		if obj is None:
+			return _page(404, "Not found", f"No {entity} {entity_id} in the emulated company.")
+		title = f"{entity} {obj.get('DocNumber') or obj.get('DisplayName') or obj.get('Name') or entity_id}"
+		facts = "".join(
+			f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(obj[k]))}</td></tr>"
+			for k in ("Id", "TxnDate", "DueDate", "TotalAmt", "Balance", "PrivateNote", "Active")
+			if k in obj
+		)
+		page = (
+			f"<!doctype html><html><body><h1>{html.escape(title)}</h1><table>{facts}</table>"
+			f"<pre>{html.escape(json.dumps(obj, indent=1, sort_keys=True, default=str))}</pre></body></html>"
+		)
+		return Answer(200, page.encode(), "text/html;charset=UTF-8")
 
 	def _time(self, company: Company | None) -> str:
 		now = self.state.now()
