@@ -1,3 +1,6 @@
+"""HTTP edges of the emulator: clients hanging up, and the web-app deep links the desk opens."""
+
+
 def test_a_client_hanging_up_leaves_no_traceback_on_stderr(capfd):
 	"""The drop fault closes the socket on purpose; the server must not print socketserver tracebacks."""
 	import socket as _socket
