@@ -427,6 +427,8 @@ class FrappeStore:
 		if entry.operation in QBO_NAMED_OPERATIONS:
 			values["qbo_entity"] = entry.qbo_entity or entry.doctype
 			values["qbo_id"] = entry.qbo_id or entry.name
+			values["reference_doctype"] = entry.erp_doctype
+			values["reference_name"] = entry.erp_name
 		else:
 			values["reference_doctype"] = entry.doctype
 			values["reference_name"] = entry.name
@@ -458,6 +460,10 @@ class FrappeStore:
 		if doc.operation not in QBO_NAMED_OPERATIONS:
 			doc.qbo_entity = outcome.qbo_entity or doc.qbo_entity
 			doc.qbo_id = outcome.qbo_id or doc.qbo_id
+		elif outcome.erp_doctype and outcome.erp_name:
+			# The ERPNext document the pull made or changed: the row's Document (retry uses qbo_entity/qbo_id).
+			doc.reference_doctype = outcome.erp_doctype
+			doc.reference_name = outcome.erp_name
 		doc.flags.ignore_links = True
 		doc.save(ignore_permissions=True)
 		self.commit()
@@ -492,6 +498,8 @@ class FrappeStore:
 			retryable=bool(doc.retryable),
 			next_retry_at=from_db_datetime(doc.next_retry_at),
 			doc_fingerprint=doc.doc_fingerprint or None,
+			erp_doctype=(doc.reference_doctype if named_by_qbo else None) or None,
+			erp_name=(doc.reference_name if named_by_qbo else None) or None,
 		)
 
 	def retry_candidates(self, now: datetime) -> list[LogEntry]:

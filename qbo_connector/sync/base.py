@@ -84,8 +84,14 @@ class Attempt:
 		self.response: Any = None
 		self.qbo_entity: str | None = entry.qbo_entity
 		self.qbo_id: str | None = entry.qbo_id
+		self.erp_doctype: str | None = entry.erp_doctype
+		self.erp_name: str | None = entry.erp_name
 		self.fingerprint: Callable[[], str | None] | None = None
 		self.closed: SyncResult | None = None
+
+	def produced(self, doctype: str, name: str) -> None:
+		"""Name the ERPNext document this (pull) attempt created or changed, so its log row links to it."""
+		self.erp_doctype, self.erp_name = doctype, name
 
 	def add_exchange(self, exchange: Exchange) -> None:
 		if len(self.exchanges) < _MAX_EXCHANGES:
@@ -160,6 +166,9 @@ class Attempt:
 				qbo_entity=self.qbo_entity,
 				qbo_id=self.qbo_id,
 				doc_fingerprint=fingerprint,
+				# a failed pull changed nothing worth linking to
+				erp_doctype=self.erp_doctype if status != "Failed" else None,
+				erp_name=self.erp_name if status != "Failed" else None,
 			),
 		)
 		self.closed = SyncResult(

@@ -282,12 +282,14 @@ class PullMixin(EngineBase):
 				)
 			self.store.upsert_customer(config.company, {"disabled": 1}, name=link.name)
 			self._save_pull_link(config, CUSTOMER, link.name, CUSTOMER, obj, link, state="deleted")
+			at.produced(CUSTOMER, link.name)
 			return at.finish(
 				"Success", f"Customer {link.name} disabled: deleted in QuickBooks.", action="updated"
 			)
 		data = customer_to_erpnext(obj)
 		name = self.store.upsert_customer(config.company, data, name=link.name if link else None)
 		self._save_pull_link(config, CUSTOMER, name, CUSTOMER, obj, link)
+		at.produced(CUSTOMER, name)
 		verb = "Updated" if link else "Created or matched"
 		state = " (disabled: inactive in QuickBooks)" if data.get("disabled") else ""
 		return at.finish(
@@ -305,6 +307,7 @@ class PullMixin(EngineBase):
 				)
 			self.store.upsert_item(config.company, {"disabled": 1}, name=link.name)
 			self._save_pull_link(config, ITEM, link.name, ITEM, obj, link, state="deleted")
+			at.produced(ITEM, link.name)
 			return at.finish(
 				"Success", f"Item {link.name} disabled: deleted in QuickBooks.", action="updated"
 			)
@@ -317,6 +320,7 @@ class PullMixin(EngineBase):
 			)
 		name = self.store.upsert_item(config.company, data, name=link.name if link else None)
 		self._save_pull_link(config, ITEM, name, ITEM, obj, link)
+		at.produced(ITEM, name)
 		verb = "Updated" if link else "Created or matched"
 		return at.finish(
 			"Success",
@@ -329,6 +333,7 @@ class PullMixin(EngineBase):
 	) -> SyncResult:
 		link = self.store.find_link(config.realm_id, entity, str(obj["Id"]))
 		assert link is not None  # _quiet() filtered invoices we did not push
+		at.produced(link.doctype, link.name)
 		deleted = obj.get("status") == "Deleted"
 		if deleted or is_voided(obj):
 			state = "deleted" if deleted else "voided"
@@ -361,6 +366,7 @@ class PullMixin(EngineBase):
 		link = self.store.find_link(realm, "Payment", str(obj["Id"]))
 		gone = obj.get("status") == "Deleted" or is_voided(obj)
 		if link is not None:  # made here from this payment before
+			at.produced(link.doctype, link.name)
 			self._save_pull_link(
 				config, link.doctype, link.name, "Payment", obj, link, state="voided" if gone else "synced"
 			)
@@ -403,6 +409,7 @@ class PullMixin(EngineBase):
 		data, notes = payment_to_erpnext(obj, invoices, credit_notes, customer or "", config)
 		name = self.store.create_payment_entry(config.company, data, str(obj["Id"]))
 		self._save_pull_link(config, PAYMENT_ENTRY, name, "Payment", obj, None)
+		at.produced(PAYMENT_ENTRY, name)
 		paid = ", ".join(f"{r['reference_name']} {money(r['allocated_amount'])}" for r in data["references"])
 		message = f"Created Payment Entry {name} from QuickBooks payment {obj['Id']} ({paid})."
 		if notes:

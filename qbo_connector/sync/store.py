@@ -126,6 +126,10 @@ class LogEntry:
 	retryable: bool = False
 	next_retry_at: datetime | None = None
 	doc_fingerprint: str | None = None  # for bad-data failures: retried when the document changes
+	# The ERPNext document a pull_entity row created or changed (its doctype/name name the QBO object,
+	# which retry needs); shown as the row's Document.
+	erp_doctype: str | None = None
+	erp_name: str | None = None
 
 
 @dataclass
@@ -144,6 +148,8 @@ class LogOutcome:
 	qbo_entity: str | None = None
 	qbo_id: str | None = None
 	doc_fingerprint: str | None = None
+	erp_doctype: str | None = None  # the ERPNext document a pull created or changed
+	erp_name: str | None = None
 
 
 @runtime_checkable

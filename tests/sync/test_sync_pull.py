@@ -305,3 +305,33 @@ def test_cdc_refused_for_look_back_falls_back_to_query(
 	result = engine.pull(company="QBO Test Co")
 	assert result.status == "Success" and not result.full, result.message
 	assert store.get_doc("Customer", "Clock Skew Corp") is not None
+
+
+def test_pull_rows_name_the_erpnext_document_they_made_and_still_retry(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer
+) -> None:
+	assert engine.push(SI, BASIC).ok
+	engine.pull(company="QBO Test Co")
+	payment = emu.record_payment(invoice_id(store, emu, BASIC), 500)
+	engine.pull(company="QBO Test Co")
+	[entry] = pulled_payments(store)
+	[row] = [log for log in store.logs() if log.erp_doctype == PE]
+	assert (row.erp_doctype, row.erp_name) == (PE, entry["name"])
+	assert (row.doctype, row.name) == ("Payment", payment["Id"])  # what a retry re-reads
+	customer_rows = [
+		log for log in store.logs() if log.operation == "pull_entity" and log.doctype == "Customer"
+	]
+	assert customer_rows and all(log.erp_doctype == "Customer" and log.erp_name for log in customer_rows)
+
+	customer = emu.add_customer("Retry Me Ltd")
+	emu.add_fault(kind="status", status=503, method="GET", path=f"/customer/{customer['Id']}", count=50)
+	create = event(emu, "Customer", customer["Id"], "Create", "2026-11-21T12:00:00-08:00")
+	engine.handle_webhook([create])
+	[failed] = [log for log in store.logs() if log.status == "Failed"]
+	assert failed.erp_doctype is None and failed.erp_name is None
+	emu.state.faults.clear()
+	retried = engine.retry(failed.id)
+	assert retried.status == "Success", retried.message
+	[again] = [log for log in store.logs() if log.retry_of == failed.id]
+	assert (again.doctype, again.name) == ("Customer", customer["Id"])
+	assert (again.erp_doctype, again.erp_name) == ("Customer", "Retry Me Ltd")

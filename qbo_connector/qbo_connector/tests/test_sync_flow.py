@@ -161,6 +161,14 @@ class TestSyncFlow(SyncTestCase):
 		self.assertIn(result["status"], ("Success", "Warning"), result["message"])
 		entry = self._assert_half_paid(invoice, payment)
 		self.assertEqual(self.jobs.calls, [])  # the entry made from QBO is not pushed back
+		# Its log row links the Payment Entry, so the log filters by it; qbo_entity/qbo_id name the payment.
+		row = frappe.db.get_value(
+			"QBO Sync Log",
+			{"operation": "pull_entity", "reference_doctype": "Payment Entry", "reference_name": entry},
+			["qbo_entity", "qbo_id"],
+			as_dict=True,
+		)
+		self.assertEqual((row.qbo_entity, row.qbo_id), ("Payment", str(payment["Id"])))
 		# Pulling again changes nothing: no second entry.
 		tasks.pull_connection(COMPANY)
 		self.assertEqual(self._assert_half_paid(invoice, payment), entry)

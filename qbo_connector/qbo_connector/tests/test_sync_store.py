@@ -147,6 +147,32 @@ class TestFrappeStore(SyncTestCase):
 		back = self.store.get_log(log_id)
 		self.assertEqual((back.doctype, back.name, back.operation), ("Payment", qbo_id, "pull_entity"))
 
+	def test_pull_entity_rows_link_the_erpnext_document_they_made(self) -> None:
+		qbo_id = random_string(6)
+		log_id = self.store.start_log(LogEntry(COMPANY, self.realm, "pull_entity", "Customer", qbo_id))
+		self.store.finish_log(
+			log_id,
+			LogOutcome(
+				"Success",
+				f"Created or matched Customer {CUSTOMER}",
+				erp_doctype="Customer",
+				erp_name=CUSTOMER,
+			),
+		)
+		row = frappe.db.get_value(
+			"QBO Sync Log",
+			log_id,
+			["reference_doctype", "reference_name", "qbo_entity", "qbo_id"],
+			as_dict=True,
+		)
+		self.assertEqual(
+			(row.reference_doctype, row.reference_name, row.qbo_entity, row.qbo_id),
+			("Customer", CUSTOMER, "Customer", qbo_id),
+		)
+		back = self.store.get_log(log_id)  # a retry still re-reads the QBO object
+		self.assertEqual((back.doctype, back.name), ("Customer", qbo_id))
+		self.assertEqual((back.erp_doctype, back.erp_name), ("Customer", CUSTOMER))
+
 	def test_watermarks(self) -> None:
 		self.assertIsNone(self.store.get_watermark("no-such-realm"))
 		mark = datetime(2026, 11, 21, 10, 30, 15, tzinfo=timezone.utc)
