@@ -14,6 +14,9 @@ from frappe.utils.dashboard import cache_source
 from frappe.utils.dateutils import get_from_date_from_timespan, get_period, get_period_ending
 
 STATUSES = ("Success", "Warning", "Failed", "Skipped")
+# frappe's chart widget ignores colours a source returns: the Dashboard Chart's custom_options carries
+# these (same order as STATUSES, the list view's green/orange/red/grey); kept here for API callers.
+COLORS = ("#29CD42", "#ECAD4B", "#E24C4C", "#98A1A9")
 
 
 @frappe.whitelist()
@@ -33,9 +36,10 @@ def get(
 		frappe.throw(_("Not permitted"), frappe.PermissionError)
 	if chart_name:
 		chart = frappe.get_doc("Dashboard Chart", chart_name)
-	else:
+	elif chart is None or isinstance(chart, str | dict):
 		chart = frappe._dict(frappe.parse_json(chart or "{}"))
-	timespan = chart.timespan or timespan or "Last Month"
+	# else: cache_source hands over the Dashboard Chart document itself when no_cache is set
+	timespan = chart.timespan or timespan or "Last Week"
 	interval = chart.time_interval or time_interval or "Daily"
 	if timespan == "Select Date Range":
 		from_date, to_date = chart.from_date, chart.to_date
@@ -65,5 +69,5 @@ def get(
 	return {
 		"labels": [get_period(p, interval) if interval != "Daily" else formatdate(p) for p in periods],
 		"datasets": [{"name": _(status), "values": list(counts[status].values())} for status in STATUSES],
-		"colors": ["#29CD42", "#ECAD4B", "#E24C4C", "#98A1A9"],
+		"colors": list(COLORS),
 	}
