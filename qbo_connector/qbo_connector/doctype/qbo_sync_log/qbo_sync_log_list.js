@@ -11,8 +11,23 @@ const QBO_LOG_COLORS = {
 };
 
 frappe.listview_settings["QBO Sync Log"] = {
-	add_fields: ["status", "error_message"],
+	add_fields: ["status", "error_message", "message", "qbo_entity", "qbo_id", "reference_doctype"],
 	hide_name_column: true,
+	formatters: {
+		// At 1280 px frappe shows only four columns, so the subject carries what tells rows apart: the
+		// QuickBooks object and the plain message (pull and webhook rows otherwise all read "pull_entity").
+		operation(value, df, doc) {
+			const parts = [value];
+			if (doc.qbo_entity) {
+				parts.push([doc.qbo_entity, doc.qbo_id].filter(Boolean).join(" "));
+			}
+			const message = doc.message || doc.error_message;
+			if (message) {
+				parts.push(message);
+			}
+			return parts.join(" · ");
+		},
+	},
 	get_indicator(doc) {
 		const color = QBO_LOG_COLORS[doc.status] || "gray";
 		return [__(doc.status), color, "status,=," + doc.status];
