@@ -8,6 +8,17 @@
 	window.qbo_connector_status_loaded = true;
 	const COLORS = { Synced: "green", Pending: "blue", Failed: "red", Voided: "gray", Deleted: "gray", Flagged: "orange" };
 
+	// When a failed push is tried again: the log row's next_retry_at, or never until the data is fixed.
+	function retry_note(entry) {
+		if (entry.retry === "scheduled" && entry.next_retry_at) {
+			return __("Next automatic retry {0}", [frappe.datetime.str_to_user(entry.next_retry_at)]);
+		}
+		if (entry.retry === "manual") {
+			return __("No automatic retry: fix the cause, then use Retry in the sync log");
+		}
+		return __("Waits for a fix: retried automatically once the document or its settings change");
+	}
+
 	function show_qbo_status(frm) {
 		if (frm.is_new() || !frappe.model.can_read("QBO Link")) return;
 		frappe
@@ -33,6 +44,7 @@
 						bits.push(`<a href="/app/qbo-sync-log/${encodeURIComponent(entry.log)}">${__("See the sync log")}</a>`);
 					}
 					if (entry.message && entry.state !== "Synced") bits.push(esc(entry.message));
+					if (entry.state === "Failed") bits.push(esc(retry_note(entry)));
 					return `<div>${__("QuickBooks")}: ${bits.join(" · ")}</div>`;
 				});
 				if (lines.length) {

@@ -92,8 +92,14 @@ def get_document_status(doctype: str, name: str) -> list[dict[str, Any]]:
 		environment = None
 	last_log = frappe.get_all(
 		"QBO Sync Log",
-		filters={"reference_doctype": doctype, "reference_name": name},
-		fields=["name", "status", "error_message", "realm_id", "creation"],
+		filters={
+			"reference_doctype": doctype,
+			"reference_name": name,
+			# a pull row names the document it changed; the form's state comes from what was sent
+			"operation": ("!=", "pull_entity"),
+		},
+		fields=["name", "status", "error_message", "message", "realm_id", "company", "creation"]
+		+ ["retryable", "next_retry_at", "doc_fingerprint"],
 		order_by="creation desc",
 		limit=1,
 	)
@@ -104,5 +110,42 @@ def get_document_status(doctype: str, name: str) -> list[dict[str, Any]]:
 		)
 		out.append(link)
 	if last_log and last_log[0].status == "Failed" and not any(link.state == "Synced" for link in links):
-		out.append({"state": "Failed", "message": last_log[0].error_message, "log": last_log[0].name})
+		_fold_failure(out, last_log[0], doctype, name)
 	return out
+
+
+def _fold_failure(out: list[dict[str, Any]], log: Any, doctype: str, name: str) -> None:
+	"""One line per QuickBooks company: a failed push wins over its pending link (which only says a create
+	may be in flight), and says when it is retried; the form already names the document, the message not."""
+	if log.retryable and log.next_retry_at:
+		retry = "scheduled"  # the scheduler tries again at next_retry_at
+	elif not log.retryable and log.doc_fingerprint:
+		retry = "waits_for_fix"  # bad data: tried again once the document (or its mapping) changes
+	else:
+		retry = "manual"  # retries used up, or nothing to watch: only the sync log's Retry is left
+	failure = {
+		"state": "Failed",
+		"message": _without_name(log.error_message or log.message or "", doctype, name),
+		"log": log.name,
+		"next_retry_at": log.next_retry_at if retry == "scheduled" else None,
+		"retry": retry,
+	}
+	pending = [
+		link
+		for link in out
+		if link.get("state") == "Pending" and (not log.realm_id or link.realm_id == log.realm_id)
+	]
+	if pending:
+		pending[0].update(failure)
+		return
+	out.append({"company": log.company, "realm_id": log.realm_id, **failure})
+
+
+def _without_name(message: str, doctype: str, name: str) -> str:
+	"""'Sales Invoice ACC-SINV-1: field x ...' -> 'field x ...' (the form already says which document)."""
+	label = f"{doctype} {name}"
+	if message.startswith(label):
+		rest = message[len(label) :].lstrip(":,;- ").strip()
+		if rest:
+			return rest[0].upper() + rest[1:]
+	return message

@@ -70,3 +70,50 @@ class TestQBOLink(TestCase):
 			frappe.db.set_single_value("QBO Settings", "environment", previous)
 		self.assertEqual(status[0]["state"], "Synced")
 		self.assertEqual(status[0]["url"], "https://app.sandbox.qbo.intuit.com/app/invoice?txnId=401")
+
+	def _failed_push(self, name: str, message: str, **extra) -> str:
+		doc = frappe.get_doc(
+			{
+				"doctype": "QBO Sync Log",
+				"status": "Failed",
+				"direction": "Push",
+				"operation": "push",
+				"realm_id": REALM_A,
+				"reference_doctype": "Role",
+				"reference_name": name,
+				"message": message,
+				"error_message": message,
+				**extra,
+			}
+		)
+		doc.flags.ignore_links = True
+		doc.insert(ignore_permissions=True)
+		return doc.name
+
+	def test_failed_push_is_one_line_over_its_pending_link(self) -> None:
+		from qbo_connector.qbo_connector.doctype.qbo_link.qbo_link import get_document_status
+
+		frappe.db.delete("QBO Sync Log", {"realm_id": REALM_A, "reference_doctype": "Role"})
+		make_link(REALM_A, "Accounts User", None)  # pending: a create may be in flight
+		log = self._failed_push(
+			"Accounts User",
+			"Role Accounts User: QuickBooks is unavailable.",
+			retryable=1,
+			next_retry_at="2030-01-01 10:00:00",
+		)
+		[status] = get_document_status("Role", "Accounts User")
+		self.assertEqual((status["state"], status["log"], status["retry"]), ("Failed", log, "scheduled"))
+		self.assertEqual(status["message"], "QuickBooks is unavailable.")  # not the document's own name
+		self.assertEqual(str(status["next_retry_at"]), "2030-01-01 10:00:00")
+
+	def test_bad_data_failure_waits_for_a_fix(self) -> None:
+		from qbo_connector.qbo_connector.doctype.qbo_link.qbo_link import get_document_status
+
+		frappe.db.delete("QBO Sync Log", {"realm_id": REALM_A, "reference_doctype": "Role"})
+		self._failed_push(
+			"Accounts Manager", "Role Accounts Manager: field 'x': no account.", doc_fingerprint="ab12"
+		)
+		[status] = get_document_status("Role", "Accounts Manager")  # no link at all: still one line
+		self.assertEqual((status["state"], status["retry"]), ("Failed", "waits_for_fix"))
+		self.assertEqual(status["message"], "Field 'x': no account.")
+		self.assertIsNone(status["next_retry_at"])
