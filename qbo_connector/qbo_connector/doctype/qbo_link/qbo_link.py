@@ -86,6 +86,7 @@ def get_document_status(doctype: str, name: str) -> list[dict[str, Any]]:
 		filters={"reference_doctype": doctype, "reference_name": name},
 		fields=["name", "realm_id", "company", "qbo_entity", "qbo_id", "state", "last_synced", "message"],
 	)
+	links = _current_realms_only(links)
 	try:
 		environment = get_environment()
 	except frappe.ValidationError:
@@ -112,6 +113,15 @@ def get_document_status(doctype: str, name: str) -> list[dict[str, Any]]:
 	if last_log and last_log[0].status == "Failed" and not any(link.state == "Synced" for link in links):
 		_fold_failure(out, last_log[0], doctype, name)
 	return out
+
+
+def _current_realms_only(links: list[Any]) -> list[Any]:
+	"""Links into QBO companies no connection points at any more (a company reconnected to another QBO
+	company, leftovers of test runs) are history, not status: when the document also lives in a connected
+	QBO company, show only those lines."""
+	connected = set(frappe.get_all("QBO Connection", filters={"realm_id": ("is", "set")}, pluck="realm_id"))
+	current = [link for link in links if link.realm_id in connected]
+	return current or links
 
 
 def _fold_failure(out: list[dict[str, Any]], log: Any, doctype: str, name: str) -> None:

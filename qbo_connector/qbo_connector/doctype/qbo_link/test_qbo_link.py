@@ -71,6 +71,26 @@ class TestQBOLink(TestCase):
 		self.assertEqual(status[0]["state"], "Synced")
 		self.assertEqual(status[0]["url"], "https://app.sandbox.qbo.intuit.com/app/invoice?txnId=401")
 
+	def test_links_into_qbo_companies_no_connection_uses_are_hidden(self) -> None:
+		"""Seen in the browser: an invoice showed four 'Synced' lines, three into QBO companies that no
+		connection points at any more. Only the connected QBO company's line is status."""
+		from qbo_connector.qbo_connector.doctype.qbo_link.qbo_link import get_document_status
+		from qbo_connector.qbo_connector.tests.utils import get_test_company
+
+		company = get_test_company()
+		if not frappe.db.exists("QBO Connection", company):
+			connection = frappe.get_doc({"doctype": "QBO Connection", "company": company})
+			connection.insert(ignore_permissions=True)
+		previous = frappe.db.get_value("QBO Connection", company, "realm_id")
+		frappe.db.set_value("QBO Connection", company, "realm_id", REALM_B)
+		try:
+			make_link(REALM_A, "Accounts User", "401")  # a QBO company no connection uses
+			make_link(REALM_B, "Accounts User", "402")
+			status = get_document_status("Role", "Accounts User")
+		finally:
+			frappe.db.set_value("QBO Connection", company, "realm_id", previous)
+		self.assertEqual([(s["realm_id"], s["qbo_id"]) for s in status], [(REALM_B, "402")])
+
 	def _failed_push(self, name: str, message: str, **extra) -> str:
 		doc = frappe.get_doc(
 			{
