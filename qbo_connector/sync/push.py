@@ -13,6 +13,7 @@ deposit failed stays linked, and the next attempt only completes the deposit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -87,12 +88,23 @@ class PushMixin(DepositMixin):
 		return self._push(doctype, name)
 
 	def _push(self, doctype: str, name: str, retry_of: LogEntry | None = None) -> SyncResult:
+		return self._document_attempt("push", doctype, name, retry_of, self._push_work)
+
+	def _document_attempt(
+		self,
+		operation: str,
+		doctype: str,
+		name: str,
+		retry_of: LogEntry | None,
+		work: Callable[..., SyncResult],
+	) -> SyncResult:
+		"""One logged attempt at one ERPNext document, under the connection of the document's company."""
 		doc = self.store.get_doc(doctype, name)
 		config = self.store.get_config(doc["company"]) if doc and doc.get("company") else None
 		entry = self._entry(
-			"push", config, doctype, name, company=(doc or {}).get("company"), retry_of=retry_of
+			operation, config, doctype, name, company=(doc or {}).get("company"), retry_of=retry_of
 		)
-		return self._run(entry, lambda at: self._push_work(at, doctype, name, doc, config))
+		return self._run(entry, lambda at: work(at, doctype, name, doc, config))
 
 	def _guard(
 		self, doctype: str, name: str, doc: dict[str, Any] | None, config: ConnectionConfig | None
@@ -556,12 +568,7 @@ class PushMixin(DepositMixin):
 		return self._cancel(doctype, name)
 
 	def _cancel(self, doctype: str, name: str, retry_of: LogEntry | None = None) -> SyncResult:
-		doc = self.store.get_doc(doctype, name)
-		config = self.store.get_config(doc["company"]) if doc and doc.get("company") else None
-		entry = self._entry(
-			"cancel", config, doctype, name, company=(doc or {}).get("company"), retry_of=retry_of
-		)
-		return self._run(entry, lambda at: self._cancel_work(at, doctype, name, doc, config))
+		return self._document_attempt("cancel", doctype, name, retry_of, self._cancel_work)
 
 	def _cancel_work(
 		self,
