@@ -59,7 +59,10 @@ def emulator_config(emu: EmulatorServer, realm_id: str | None = None, **override
 		return qbo_id_by_name(emu, entity, name, realm)
 
 	services, checking = ref("Account", "Services"), ref("Account", "Checking")
-	ny = ref("TaxCode", "NY State+City 8.875%")
+	# The fixtures' company is in New York; a non-US emulator company has VAT/GST codes instead (the caller
+	# maps those).
+	us = any(o.get("Name") == "NY State+City 8.875%" for o in emu.objects("TaxCode", realm))
+	ny = ref("TaxCode", "NY State+City 8.875%") if us else None
 	config = ConnectionConfig(
 		company=COMPANY,
 		realm_id=realm,
@@ -69,7 +72,7 @@ def emulator_config(emu: EmulatorServer, realm_id: str | None = None, **override
 			"Bank Account - QTC": checking,
 			"Chase Checking - QTC": checking,
 		},
-		tax_map={"NY Sales Tax 8.875% - QTC": ny, "VAT 20% Included - QTC": ny},
+		tax_map={"NY Sales Tax 8.875% - QTC": ny, "VAT 20% Included - QTC": ny} if ny else {},
 		us_tax_code=ny,
 		default_income_account=services,
 		discount_account=ref("Account", "Discounts given"),
