@@ -14,6 +14,21 @@ from typing import Literal
 TxnDateMode = Literal["posting_date", "invoice_period"]
 
 
+@dataclass(frozen=True)
+class TaxCodeInfo:
+	"""A QBO TaxCode as the prediction needs it: its name and the percentages of its sales rates."""
+
+	id: str
+	name: str = ""
+	rates: tuple[Decimal, ...] = ()
+	taxable: bool = True
+	active: bool = True
+
+	@property
+	def total_rate(self) -> Decimal:
+		return sum(self.rates, Decimal(0))
+
+
 @dataclass
 class MappingContext:
 	"""QBO company facts and resolved references for one document.
@@ -29,6 +44,14 @@ class MappingContext:
 	  never applies more than QBO's balance (the excess stays unapplied, with a warning).
 	- absorb_cent_differences: put ERPNext's unexplained cent (see invoice.py) on the rounding line so QBO's
 	  total equals ERPNext's; off by default, the difference is then reported instead.
+	- tax_codes: QBO TaxCode id -> its sales rates, read from QBO with the company's settings. When known,
+	  the invoice mapper predicts the tax QBO will compute and refuses a document whose tax would differ
+	  (None: unknown, no prediction; mapping unit tests that are not about tax).
+	- automated_sales_tax: US companies with AST keep the TotalTax we send (Intuit: "the AST engine honors
+	  the amount"), so their tax is ERPNext's whatever the code.
+	- item_income_accounts: ERPNext item code -> the QBO income Account id its QBO item books to (as
+	  created or read); account_item_refs: QBO income Account id -> the QBO item that books to it, used for
+	  lines whose income account differs from their item's (see invoice.py).
 	"""
 
 	realm_id: str = ""
@@ -53,3 +76,7 @@ class MappingContext:
 	invoice_refs: dict[str, str] = field(default_factory=dict)
 	invoice_balances: dict[str, Decimal] = field(default_factory=dict)
 	absorb_cent_differences: bool = False
+	tax_codes: dict[str, TaxCodeInfo] | None = None
+	automated_sales_tax: bool = False
+	item_income_accounts: dict[str, str] = field(default_factory=dict)
+	account_item_refs: dict[str, str] = field(default_factory=dict)

@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.context import MappingContext, TaxCodeInfo
 from qbo_connector.mapping.errors import MappingError
-from qbo_connector.mapping.money import ZERO, D, fmt, json_number, q2
+from qbo_connector.mapping.money import CENT, ZERO, D, fmt, json_number, q2
 from qbo_connector.mapping.text import iso_date, short_hash, strip_html, truncate
+from qbo_connector.mapping.validate import check_invoice_input
 
 DOCTYPE = "Sales Invoice"
 DOC_NUMBER_MAX = 21
@@ -74,6 +75,10 @@ class MappedInvoice:
 	credit memos). expected_tax: ERPNext's total_taxes_and_charges (positive for credit memos).
 	body_total: what the lines, the discount and ERPNext's tax add up to, i.e. QBO's TotalAmt if QBO keeps
 	ERPNext's tax. known_differences: why body_total and expected_total differ, if they do.
+	predicted_tax / predicted_total: the tax and TotalAmt QBO will compute from the tax codes' rates (None
+	when the rates are unknown). tolerance: the rounding gap accepted between QBO's total and ERPNext's (a
+	cent per tax rate involved, and a cent for ERPNext's own rounding). account_items_needed: QBO income
+	Account id -> ERPNext account, for lines booked through a per-account item that has no QBO id yet.
 	"""
 
 	entity: Entity
@@ -83,6 +88,10 @@ class MappedInvoice:
 	warnings: list[str] = field(default_factory=list)
 	body_total: Decimal = ZERO
 	known_differences: list[KnownDifference] = field(default_factory=list)
+	predicted_total: Decimal | None = None
+	predicted_tax: Decimal | None = None
+	tolerance: Decimal = CENT
+	account_items_needed: dict[str, str] = field(default_factory=dict)
 
 
 def doc_number(name: str, prefix: str = "") -> str:
@@ -149,6 +158,10 @@ def _idx(row: Mapping[str, Any], position: int) -> int:
 	return int(row.get("idx") or position)
 
 
+def _pct(value: Decimal) -> str:
+	return f"{value.normalize():f} %"
+
+
 def _qty_text(value: Decimal) -> str:
 	return format(value.normalize(), "f")
 
@@ -170,6 +183,8 @@ class _Invoice:
 		self.items = list(invoice.get("items") or [])
 		self.code_counts = Counter(row.get("item_code") for row in self.items)
 		self.item_wise = [_json_dict(t.get("item_wise_tax_detail")) for t in self.rate_rows]
+		self.code_source: dict[str, str] = {}  # QBO TaxCode id -> why this invoice uses it, for messages
+		self.account_items_needed: dict[str, str] = {}
 
 	def error(self, fieldname: str | None, message: str) -> MappingError:
 		return MappingError(DOCTYPE, self.name, fieldname, message)
@@ -214,11 +229,22 @@ class _Invoice:
 	def invoice_tax_code(self) -> str | None:
 		template = self.doc.get("taxes_and_charges")
 		if template and template in self.ctx.tax_map:
-			return self.ctx.tax_map[template]
+			return self._source(self.ctx.tax_map[template], f"mapped for tax template '{template}'")
 		for tax in self.taxes:
 			if tax.get("account_head") in self.ctx.tax_map:
-				return self.ctx.tax_map[tax["account_head"]]
+				return self._source(
+					self.ctx.tax_map[tax["account_head"]], f"mapped for tax account '{tax['account_head']}'"
+				)
 		return None
+
+	def _source(self, code: str, why: str) -> str:
+		self.code_source.setdefault(code, why)
+		return code
+
+	def _fallback_source(self) -> str:
+		template = self.doc.get("taxes_and_charges")
+		unmapped = f"tax template '{template}' is not mapped" if template else "no tax row is mapped"
+		return f"used because {unmapped}"
 
 	def _missing_tax_code(self) -> MappingError:
 		template = self.doc.get("taxes_and_charges")
@@ -232,10 +258,18 @@ class _Invoice:
 		)
 
 	def us_txn_tax_code(self) -> str:
-		code = self.invoice_tax_code() or self.ctx.us_tax_code_ref or self.ctx.default_tax_code
-		if not code:
-			raise self._missing_tax_code()
-		return code
+		code = self.invoice_tax_code()
+		if code:
+			return code
+		if self.ctx.us_tax_code_ref:
+			return self._source(
+				self.ctx.us_tax_code_ref, f"the connection's US Sales Tax Code, {self._fallback_source()}"
+			)
+		if self.ctx.default_tax_code:
+			return self._source(
+				self.ctx.default_tax_code, f"the connection's Default Tax Code, {self._fallback_source()}"
+			)
+		raise self._missing_tax_code()
 
 	def line_tax_code(
 		self, row: Mapping[str, Any], idx: int, taxable: bool, gtc: GlobalTaxCalculation | None
@@ -244,14 +278,18 @@ class _Invoice:
 			return US_TAX if taxable else US_NON
 		template = row.get("item_tax_template")
 		if template and template in self.ctx.tax_map:
-			return self.ctx.tax_map[template]
+			return self._source(self.ctx.tax_map[template], f"mapped for item tax template '{template}'")
 		if taxable:
-			code = self.invoice_tax_code() or self.ctx.default_tax_code
-			if not code:
+			code = self.invoice_tax_code()
+			if code:
+				return code
+			if not self.ctx.default_tax_code:
 				raise self._missing_tax_code()
-			return code
+			return self._source(
+				self.ctx.default_tax_code, f"the connection's Default Tax Code, {self._fallback_source()}"
+			)
 		if self.ctx.exempt_tax_code:
-			return self.ctx.exempt_tax_code
+			return self._source(self.ctx.exempt_tax_code, "the connection's Exempt Tax Code")
 		if gtc == "NotApplicable":
 			return None
 		raise self.error(
@@ -272,6 +310,38 @@ class _Invoice:
 		else:
 			message = "the row has no item code and no default QuickBooks item is set"
 		raise self.error(f"items[{idx}].item_code", message)
+
+	def line_item_ref(self, row: Mapping[str, Any], idx: int) -> tuple[str, str | None]:
+		"""(ItemRef, note): the line's item, or the per-account item when the line books to another income
+		account than its item does in QBO. QBO takes a sales line's account from its item, so a line whose
+		ERPNext income account differs would otherwise land in the item's account without a word."""
+		ref = self.item_ref(row, idx)
+		account = row.get("income_account")
+		code = row.get("item_code")
+		known = self.ctx.item_income_accounts.get(code) if code in self.ctx.item_refs else None
+		if not account or known is None:
+			return ref, None
+		qbo_account = self.ctx.account_map.get(account)
+		if qbo_account is None:
+			if not self.ctx.income_account_ref:
+				raise self.error(
+					f"items[{idx}].income_account",
+					f"income account '{account}' is not mapped to a QuickBooks account and no default income "
+					"account is set; map it in the QBO Account Map",
+				)
+			qbo_account = self.ctx.income_account_ref
+		if qbo_account == known:
+			return ref, None
+		account_item = self.ctx.account_item_refs.get(qbo_account)
+		if account_item is None:
+			self.account_items_needed[qbo_account] = str(account)
+			account_item = "0"  # placeholder: the engine creates the account's item, then maps again
+		note = f"ERPNext item {code}, income account {account}"
+		self.warnings.append(
+			f"items[{idx}]: income account '{account}' differs from item {code}'s in QuickBooks; the line is "
+			f"booked through the QuickBooks item for that account (QuickBooks takes a line's account from its item)"
+		)
+		return account_item, note
 
 	def base_amounts(self, row: Mapping[str, Any], net_basis: bool) -> tuple[Decimal, Decimal]:
 		"""(rate, amount) before the additional discount, in ERPNext's sign."""
@@ -312,6 +382,9 @@ class _Invoice:
 				f"{_qty_text(qty)} x price = {fmt(amount)}; sent as quantity 1 at {fmt(amount)} with the "
 				"quantity and rate in the description"
 			)
+		item_ref, account_note = self.line_item_ref(row, idx)
+		if account_note:
+			extra.append(account_note)
 		start, end = iso_date(row.get("service_start_date")), iso_date(row.get("service_end_date"))
 		if start and end:
 			# QBO keeps one ServiceDate per line; the period end would otherwise be lost.
@@ -328,7 +401,7 @@ class _Invoice:
 
 		taxable = self.line_taxable(row)
 		detail: dict[str, Any] = {
-			"ItemRef": {"value": self.item_ref(row, idx)},
+			"ItemRef": {"value": item_ref},
 			"Qty": json_number(out_qty),
 			"UnitPrice": json_number(unit_price),
 		}
@@ -463,6 +536,7 @@ class _Invoice:
 		)
 
 	def build(self) -> MappedInvoice:
+		check_invoice_input(self.doc, DOCTYPE)
 		if int(self.doc.get("docstatus") or 0) == 0:
 			raise self.error("docstatus", "a draft is never sent to QuickBooks; submit it first")
 		if int(self.doc.get("docstatus") or 0) == 2:
@@ -564,8 +638,10 @@ class _Invoice:
 					"TxnTaxCodeRef": {"value": self.us_txn_tax_code()},
 					"TotalTax": json_number(expected_tax),
 				}
-			if discount and not self.doc.get("is_cash_or_non_trade_discount"):
-				body["ApplyTaxAfterDiscount"] = True
+			if discount:
+				# ERPNext taxes after its additional discount, but not after a cash/non-trade discount; say so,
+				# since QBO otherwise follows the company's own preference.
+				body["ApplyTaxAfterDiscount"] = not self.doc.get("is_cash_or_non_trade_discount")
 		else:
 			body["GlobalTaxCalculation"] = gtc
 		memo = self.customer_memo()
@@ -575,7 +651,7 @@ class _Invoice:
 		if email and "@" in email and len(email) <= EMAIL_MAX:
 			body["BillEmail"] = {"Address": email}
 		body["PrivateNote"] = self.private_note(number)
-		return MappedInvoice(
+		mapped = MappedInvoice(
 			entity=self.entity,
 			body=body,
 			expected_total=expected_total,
@@ -583,7 +659,116 @@ class _Invoice:
 			warnings=self.warnings,
 			body_total=q2(body_total),
 			known_differences=known,
+			account_items_needed=dict(self.account_items_needed),
 		)
+		self.predict(mapped, gtc)
+		return mapped
+
+	# --- what QBO will compute -------------------------------------------------------------------------
+	def _code(self, code_id: str) -> TaxCodeInfo:
+		assert self.ctx.tax_codes is not None
+		code = self.ctx.tax_codes.get(code_id)
+		if code is None:
+			raise self.error(
+				"taxes_and_charges",
+				f"QuickBooks has no tax code with ID {code_id} ({self.code_source.get(code_id, 'in the settings')}); "
+				"pick it again in the QBO Tax Map or the connection",
+			)
+		if not code.active:
+			raise self.error(
+				"taxes_and_charges",
+				f"QuickBooks tax code '{code.name or code_id}' ({self.code_source.get(code_id, '')}) is inactive",
+			)
+		return code
+
+	def _bases(self, body: dict[str, Any]) -> dict[str, Decimal]:
+		"""Per tax code (US: TAX), the line amounts it applies to, less their share of the discount, as QBO
+		splits it: round(discount x base / subtotal, 2) when tax applies after the discount."""
+		bases: dict[str, Decimal] = {}
+		subtotal = ZERO
+		discount = ZERO
+		for line in body["Line"]:
+			if line.get("DetailType") == "DiscountLineDetail":
+				discount += D(line.get("Amount"))
+				continue
+			amount = D(line.get("Amount"))
+			subtotal += amount
+			code = ((line.get("SalesItemLineDetail") or {}).get("TaxCodeRef") or {}).get("value")
+			if code and code != US_NON:
+				bases[code] = bases.get(code, ZERO) + amount
+		after_discount = body.get("ApplyTaxAfterDiscount") is not False
+		if discount and subtotal and after_discount:
+			bases = {code: base - q2(discount * base / subtotal) for code, base in bases.items()}
+		return bases
+
+	def predict(self, mapped: MappedInvoice, gtc: GlobalTaxCalculation | None) -> None:
+		"""The tax and TotalAmt QBO will compute, and a refusal (before anything is written) when they differ
+		from ERPNext's by more than rounding. US companies with automated sales tax keep the TotalTax sent."""
+		known = sum((k.amount for k in mapped.known_differences), ZERO)
+		if self.ctx.tax_codes is None or not self.taxes:
+			mapped.predicted_tax = mapped.expected_tax
+			mapped.predicted_total = mapped.body_total
+			mapped.tolerance = CENT
+			return
+		if self.ctx.is_us and self.ctx.automated_sales_tax:
+			mapped.predicted_tax = mapped.expected_tax
+			mapped.predicted_total = mapped.body_total
+			mapped.tolerance = CENT
+			return
+		bases = self._bases(mapped.body)
+		tax = ZERO
+		rates_used = 0
+		described: list[str] = []
+		if self.ctx.is_us:
+			code_id = mapped.body["TxnTaxDetail"]["TxnTaxCodeRef"]["value"]
+			code = self._code(code_id)
+			base = bases.get(US_TAX, ZERO)
+			for pct in code.rates:
+				tax += q2(base * pct / 100)
+			rates_used = len(code.rates)
+			described.append(self._describe(code_id, code))
+		elif gtc != "NotApplicable":
+			for code_id, base in bases.items():
+				code = self._code(code_id)
+				net = base / (1 + code.total_rate / 100) if gtc == "TaxInclusive" else base
+				for pct in code.rates:
+					tax += q2(net * pct / 100)
+				rates_used += len(code.rates)
+				if code.total_rate:
+					described.append(self._describe(code_id, code))
+		tax = q2(tax)
+		tolerance = CENT * (max(rates_used, 1) + 1)
+		mapped.tolerance = tolerance
+		mapped.predicted_tax = tax
+		if gtc == "TaxInclusive":
+			mapped.predicted_total = mapped.body_total  # the tax is inside the line amounts
+		else:
+			mapped.predicted_total = q2(mapped.body_total - mapped.expected_tax + tax)
+		gap = tax - mapped.expected_tax
+		if abs(gap) > tolerance:
+			erp_rate = sum((D(t.get("rate")) for t in self.rate_rows), ZERO)
+			rate_text = f" ({_pct(erp_rate)})" if erp_rate else ""
+			template = self.doc.get("taxes_and_charges")
+			source = f"tax template '{template}'{rate_text}" if template else f"its tax rows{rate_text}"
+			raise self.error(
+				"taxes_and_charges",
+				f"ERPNext charges {fmt(mapped.expected_tax)} tax through {source}, but QuickBooks would compute "
+				f"{fmt(tax)} with {'; '.join(described) or 'no taxable line'}, a difference of {fmt(abs(gap))} "
+				f"(more than the {fmt(tolerance)} rounding tolerance). Nothing was sent to QuickBooks: map the "
+				"template to a QuickBooks tax code with the same rate in the QBO Tax Map",
+			)
+		total_gap = mapped.predicted_total - mapped.expected_total
+		if abs(total_gap) > tolerance and abs(total_gap - (-known)) > tolerance:
+			raise self.error(
+				"grand_total",
+				f"QuickBooks would compute a total of {fmt(mapped.predicted_total)} for ERPNext's grand total "
+				f"{fmt(mapped.expected_total)}, a difference of {fmt(abs(total_gap))} that no rounding explains; "
+				"nothing was sent to QuickBooks",
+			)
+
+	def _describe(self, code_id: str, code: TaxCodeInfo) -> str:
+		why = self.code_source.get(code_id)
+		return f"QuickBooks tax code '{code.name or code_id}' ({_pct(code.total_rate)}{', ' + why if why else ''})"
 
 
 def map_invoice(invoice: Mapping[str, Any], ctx: MappingContext) -> MappedInvoice:

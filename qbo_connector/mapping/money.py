@@ -9,10 +9,19 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
 
+class BadNumber(ValueError):
+	"""A value that is not a finite decimal number ("12,50", NaN, Infinity, "abc")."""
+
+	def __init__(self, value: Any) -> None:
+		self.value = value
+		super().__init__(f"not a number: {value!r}")
+
+
 def D(value: Any) -> Decimal:
 	"""Decimal through str(), so 0.1 stays 0.1 (Decimal(0.1) would carry the float's binary noise).
 
-	None and "" are 0 because ERPNext leaves unset currency fields empty.
+	None and "" are 0 because ERPNext leaves unset currency fields empty. Anything else that is not a finite
+	number raises BadNumber: a float NaN from a broken client script must never reach QBO.
 	"""
 	if value is None or value == "":
 		return ZERO
@@ -21,9 +30,12 @@ def D(value: Any) -> Decimal:
 	if isinstance(value, bool):
 		return Decimal(int(value))
 	try:
-		return Decimal(str(value).strip())
+		number = Decimal(str(value).strip())
 	except InvalidOperation as exc:
-		raise ValueError(f"not a number: {value!r}") from exc
+		raise BadNumber(value) from exc
+	if not number.is_finite():
+		raise BadNumber(value)  # NaN and Infinity would reach QBO as "Amount": NaN
+	return number
 
 
 def q2(value: Any) -> Decimal:

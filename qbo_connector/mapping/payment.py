@@ -15,6 +15,7 @@ from qbo_connector.mapping.context import MappingContext
 from qbo_connector.mapping.errors import MappingError
 from qbo_connector.mapping.money import ZERO, D, fmt, json_number, q2
 from qbo_connector.mapping.text import iso_date, truncate
+from qbo_connector.mapping.validate import check_payment_input
 
 DOCTYPE = "Payment Entry"
 REF_NUM_MAX = 21
@@ -39,6 +40,7 @@ def map_payment(payment: Mapping[str, Any], ctx: MappingContext) -> MappedPaymen
 	def error(fieldname: str, message: str) -> MappingError:
 		return MappingError(DOCTYPE, name, fieldname, message)
 
+	check_payment_input(payment, DOCTYPE)
 	docstatus = int(payment.get("docstatus") or 0)
 	if docstatus == 0:
 		raise error("docstatus", "a draft is never sent to QuickBooks; submit it first")

@@ -109,5 +109,8 @@ def iso_date(value: object) -> str | None:
 		return value.isoformat()
 	text = str(value).strip()
 	if _DATE_RE.match(text):
-		return text[:10]
+		try:
+			return datetime.date.fromisoformat(text[:10]).isoformat()  # 2026-02-30 is not a date
+		except ValueError:
+			pass
 	raise ValueError(f"not a date: {value!r}")

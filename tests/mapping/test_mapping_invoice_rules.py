@@ -250,7 +250,7 @@ def test_cash_discount_is_taken_after_tax():
 	)
 	mapped = map_invoice(doc, us_ctx())
 	assert discount_lines(mapped.body)[0]["Amount"] == 44.0
-	assert "ApplyTaxAfterDiscount" not in mapped.body
+	assert mapped.body["ApplyTaxAfterDiscount"] is False  # said explicitly, not left to QBO's preference
 	assert mapped.body_total == mapped.expected_total == Decimal("1800.00")
 	assert any("cash/non-trade discount" in w for w in mapped.warnings)
 
@@ -340,16 +340,25 @@ def test_invoice_sparse_changes_follow_the_due_date():
 	assert invoice_sparse_changes(load("si_return"), qbo, us_ctx()) is None
 
 
-def test_item_tax_rate_as_dict_or_garbage():
+def test_item_tax_rate_as_dict_or_list():
 	doc = load("si_us_sales_tax")
 	doc["items"][0]["item_tax_rate"] = {"NY Sales Tax Payable - QTC": 0}  # already parsed
-	doc["items"][1]["item_tax_rate"] = "not json"
-	doc["items"][2]["item_tax_rate"] = "[1, 2]"
+	doc["items"][2]["item_tax_rate"] = "[1, 2]"  # valid JSON, not a per-account map: the row's rate applies
 	codes = [
 		line["SalesItemLineDetail"]["TaxCodeRef"]["value"]
 		for line in item_lines(map_invoice(doc, us_ctx()).body)
 	]
 	assert codes == ["NON", "TAX", "TAX"]
+
+
+def test_item_tax_rate_that_is_not_json_is_an_input_error_naming_the_cell():
+	"""Garbage per-line tax used to be read as "no per-line rate", taxing the line at the row's rate."""
+	doc = load("si_us_sales_tax")
+	doc["items"][1]["item_tax_rate"] = "not json"
+	with pytest.raises(MappingError) as err:
+		map_invoice(doc, us_ctx())
+	assert err.value.field == "items[2].item_tax_rate"
+	assert doc["name"] in str(err.value)
 
 
 def test_unexplained_erpnext_cent_is_reported_generically():
