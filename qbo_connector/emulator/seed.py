@@ -67,10 +67,11 @@ ACCOUNTS = [
 # Tax rates: (Name, RateValue); tax codes: (Name, [rate names], Taxable, TaxGroup). US adds TAX/NON pseudo-codes.
 TAX_SETUP: dict[str, tuple[list[tuple[str, str]], list[tuple[str, list[str], bool, bool]]]] = {
 	"US": (
-		[("NY State", "4"), ("NYC", "4.875"), ("California", "7.25")],
+		[("NY State", "4"), ("NYC", "4.875"), ("California", "7.25"), ("Special 20%", "20")],
 		[
 			("NY State+City 8.875%", ["NY State", "NYC"], True, True),
 			("California", ["California"], True, False),
+			("Special 20%", ["Special 20%"], True, False),
 		],
 	),
 	"GB": (

@@ -7,6 +7,7 @@ naming the ERPNext field, never as a QBO 2500 "invalid reference" later.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -27,6 +28,43 @@ class TaxCodeInfo:
 	@property
 	def total_rate(self) -> Decimal:
 		return sum(self.rates, Decimal(0))
+
+
+def tax_codes_to_json(codes: dict[str, TaxCodeInfo] | None) -> str | None:
+	"""Tax codes as JSON for a settings field (rates as strings: no float noise)."""
+	if codes is None:
+		return None
+	rows = [
+		{
+			"id": c.id,
+			"name": c.name,
+			"rates": [str(r) for r in c.rates],
+			"taxable": c.taxable,
+			"active": c.active,
+		}
+		for c in codes.values()
+	]
+	return json.dumps(rows, ensure_ascii=False, sort_keys=True)
+
+
+def tax_codes_from_json(text: str | None) -> dict[str, TaxCodeInfo] | None:
+	"""The reverse of tax_codes_to_json; None (not read yet) for empty or unreadable text."""
+	if not text:
+		return None
+	try:
+		rows = json.loads(text)
+		return {
+			str(row["id"]): TaxCodeInfo(
+				id=str(row["id"]),
+				name=str(row.get("name") or ""),
+				rates=tuple(Decimal(str(r)) for r in row.get("rates") or ()),
+				taxable=bool(row.get("taxable", True)),
+				active=bool(row.get("active", True)),
+			)
+			for row in rows
+		}
+	except (ValueError, TypeError, KeyError, ArithmeticError):
+		return None
 
 
 @dataclass

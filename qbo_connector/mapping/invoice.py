@@ -421,6 +421,9 @@ class _Invoice:
 	def currency(self, body: dict[str, Any]) -> None:
 		currency = self.doc.get("currency") or self.ctx.home_currency
 		if currency == self.ctx.home_currency:
+			if self.ctx.multicurrency:
+				# With multicurrency on QBO otherwise takes the customer's currency, which may not be home.
+				body["CurrencyRef"] = {"value": currency}
 			return
 		if not self.ctx.multicurrency:
 			raise self.error(

@@ -42,6 +42,12 @@ def item_name(item: Mapping[str, Any]) -> str:
 	return shorten_head(code, NAME_MAX)
 
 
+def account_item_name(account: str) -> str:
+	"""QBO Item Name of the item that books sales to one ERPNext income account (lines whose account differs
+	from their item's): "Income - Consulting - QTC"."""
+	return shorten_head(clean_name(f"Income - {account}", "-"), NAME_MAX)
+
+
 def item_type(item: Mapping[str, Any]) -> Literal["Service", "NonInventory"]:
 	"""Stock items become NonInventory (never Inventory), everything else Service."""
 	return "NonInventory" if item.get("is_stock_item") else "Service"

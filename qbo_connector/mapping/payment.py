@@ -30,6 +30,9 @@ class MappedPayment:
 	expected_total: Decimal
 	expected_unapplied: Decimal
 	warnings: list[str] = field(default_factory=list)
+	# What ERPNext allocated to invoices but QBO's open balance could not take: it stays unapplied in QBO,
+	# so the push is a Warning naming it, never a plain Success.
+	left_unapplied: Decimal = ZERO
 
 
 def map_payment(payment: Mapping[str, Any], ctx: MappingContext) -> MappedPayment:
@@ -66,6 +69,7 @@ def map_payment(payment: Mapping[str, Any], ctx: MappingContext) -> MappedPaymen
 
 	lines: list[dict[str, Any]] = []
 	applied = ZERO
+	left = ZERO
 	for position, row in enumerate(payment.get("references") or [], start=1):
 		idx = int(row.get("idx") or position)
 		allocated = q2(row.get("allocated_amount"))
@@ -93,6 +97,7 @@ def map_payment(payment: Mapping[str, Any], ctx: MappingContext) -> MappedPaymen
 				f"references[{idx}]: {fmt(allocated)} allocated to {reference} but its QuickBooks balance is "
 				f"{fmt(balance)}; {fmt(amount - q2(balance))} stays unapplied"
 			)
+			left += amount - q2(balance)
 			amount = q2(balance)
 		if amount <= 0:
 			continue
@@ -124,6 +129,8 @@ def map_payment(payment: Mapping[str, Any], ctx: MappingContext) -> MappedPaymen
 		body["DepositToAccountRef"] = {"value": deposit}
 
 	currency = payment.get("paid_from_account_currency") or ctx.home_currency
+	if currency == ctx.home_currency and ctx.multicurrency:
+		body["CurrencyRef"] = {"value": currency}  # else QBO takes the customer's currency
 	if currency != ctx.home_currency:
 		if not ctx.multicurrency:
 			raise error(
@@ -143,4 +150,6 @@ def map_payment(payment: Mapping[str, Any], ctx: MappingContext) -> MappedPaymen
 	if reference_no:
 		note.append(f"reference {reference_no}")
 	body["PrivateNote"] = truncate("; ".join(note), PRIVATE_NOTE_MAX)[0]
-	return MappedPayment(body=body, expected_total=total, expected_unapplied=unapplied, warnings=warnings)
+	return MappedPayment(
+		body=body, expected_total=total, expected_unapplied=unapplied, warnings=warnings, left_unapplied=left
+	)

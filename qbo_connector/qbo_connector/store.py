@@ -24,6 +24,7 @@ import frappe
 from frappe import _
 from frappe.utils import flt, get_datetime, get_system_timezone, getdate, nowdate
 
+from qbo_connector.mapping.context import tax_codes_from_json, tax_codes_to_json
 from qbo_connector.mapping.money import q2
 from qbo_connector.qbo_connector.doctype.qbo_account_map.qbo_account_map import (
 	get_account_map,
@@ -103,6 +104,7 @@ CONNECTION_FIELDS = (
 	"automated_sales_tax",
 	"auto_apply_credits",
 	"facts_refreshed_at",
+	"tax_code_rates",
 )
 LINK_FIELDS = (
 	"name",
@@ -215,6 +217,7 @@ class FrappeStore:
 				automated_sales_tax=bool(row.automated_sales_tax),
 				auto_apply_credits=bool(row.auto_apply_credits),
 				fetched_at=from_db_datetime(row.facts_refreshed_at),
+				tax_codes=tax_codes_from_json(row.tax_code_rates),
 			)
 		return ConnectionConfig(
 			company=company,
@@ -261,6 +264,7 @@ class FrappeStore:
 				"automated_sales_tax": int(mode.automated_sales_tax),
 				"auto_apply_credits": int(mode.auto_apply_credits),
 				"facts_refreshed_at": to_db_datetime(mode.fetched_at) or frappe.utils.now_datetime(),
+				"tax_code_rates": tax_codes_to_json(mode.tax_codes),
 			},
 			update_modified=False,
 		)

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from qbo_connector.mapping.context import MappingContext
-from qbo_connector.mapping.money import q2
+from qbo_connector.mapping.context import MappingContext, TaxCodeInfo
+from qbo_connector.mapping.money import D, q2
 from qbo_connector.qbo.client import Exchange, QBOClient
 from qbo_connector.qbo.query import Query
 from qbo_connector.qbo.redact import redact
@@ -297,11 +297,15 @@ class EngineBase:
 			return self.store.get_config_for_realm(realm_id)
 		return None
 
-	def company_mode(self, config: ConnectionConfig, client: QBOClient | None = None) -> CompanyMode:
-		"""QBO company settings (country, multicurrency, numbering, tax), cached on the connection."""
+	def company_mode(
+		self, config: ConnectionConfig, client: QBOClient | None = None, *, refresh: bool = False
+	) -> CompanyMode:
+		"""QBO company settings (country, multicurrency, numbering, tax, tax code rates), cached on the
+		connection for mode_max_age; refresh=True reads them again (QBO answered an error they explain)."""
 		mode = config.company_mode
 		now = self.clock()
-		if mode is not None and (mode.fetched_at is None or now - mode.fetched_at < self.mode_max_age):
+		fresh = mode is not None and (mode.fetched_at is None or now - mode.fetched_at < self.mode_max_age)
+		if fresh and not refresh and mode.tax_codes is not None:
 			return mode
 		client = client or self.client(config.realm_id)
 		prefs = client.preferences()
@@ -317,10 +321,36 @@ class EngineBase:
 			automated_sales_tax=bool(tax.get("PartnerTaxEnabled")),
 			auto_apply_credits=bool(sales.get("AutoApplyCredit")),
 			fetched_at=now,
+			tax_codes=self.read_tax_codes(client),
 		)
 		self.store.save_company_mode(config.company, mode)
 		config.company_mode = mode
 		return mode
+
+	@staticmethod
+	def read_tax_codes(client: QBOClient) -> dict[str, TaxCodeInfo]:
+		"""Every QBO TaxCode (inactive too) with the percentages of its sales rates: two paged queries."""
+		rates = {
+			str(row.get("Id")): D(row.get("RateValue"))
+			for row in client.query_all("select * from TaxRate where Active IN (true, false)")
+		}
+		codes: dict[str, TaxCodeInfo] = {}
+		for row in client.query_all("select * from TaxCode where Active IN (true, false)"):
+			details = (row.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
+			pcts = tuple(
+				rates.get(str((d.get("TaxRateRef") or {}).get("value")), D(0))
+				for d in details
+				if (d.get("TaxRateRef") or {}).get("value") is not None
+			)
+			code_id = str(row.get("Id"))
+			codes[code_id] = TaxCodeInfo(
+				id=code_id,
+				name=str(row.get("Name") or ""),
+				rates=pcts,
+				taxable=bool(row.get("Taxable", bool(pcts))),
+				active=row.get("Active") is not False,
+			)
+		return codes
 
 	def context(self, config: ConnectionConfig, mode: CompanyMode) -> MappingContext:
 		"""A MappingContext with the connection's settings; per-document refs are filled by the caller."""
@@ -343,6 +373,8 @@ class EngineBase:
 			discount_account_ref=config.discount_account,
 			rounding_item_ref=config.rounding_item,
 			deposit_account_ref=config.deposit_account,
+			tax_codes=mode.tax_codes,
+			automated_sales_tax=mode.automated_sales_tax,
 		)
 
 	def waits_for_a_fix(self, entry: LogEntry) -> bool:

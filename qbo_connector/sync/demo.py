@@ -63,6 +63,8 @@ def emulator_config(emu: EmulatorServer, realm_id: str | None = None, **override
 	# maps those).
 	us = any(o.get("Name") == "NY State+City 8.875%" for o in emu.objects("TaxCode", realm))
 	ny = ref("TaxCode", "NY State+City 8.875%") if us else None
+	# ERPNext's 20 % VAT-included template needs a QBO code of the same rate (the push refuses another rate).
+	twenty = ref("TaxCode", "Special 20%") if us else None
 	config = ConnectionConfig(
 		company=COMPANY,
 		realm_id=realm,
@@ -72,7 +74,7 @@ def emulator_config(emu: EmulatorServer, realm_id: str | None = None, **override
 			"Bank Account - QTC": checking,
 			"Chase Checking - QTC": checking,
 		},
-		tax_map={"NY Sales Tax 8.875% - QTC": ny, "VAT 20% Included - QTC": ny} if ny else {},
+		tax_map={"NY Sales Tax 8.875% - QTC": ny, "VAT 20% Included - QTC": twenty} if ny else {},
 		us_tax_code=ny,
 		default_income_account=services,
 		discount_account=ref("Account", "Discounts given"),

@@ -29,6 +29,8 @@ class Mapped:
 	warnings: list[str] = field(default_factory=list)
 	difference_reasons: list[str] = field(default_factory=list)
 	source: Any = None  # the mapping package's own result object
+	tolerance: Decimal = Decimal("0.01")  # the rounding gap accepted between QBO's total and ERPNext's
+	left_unapplied: Decimal = Decimal("0")  # payments: allocated in ERPNext, unapplied in QBO
 	deposit_to: str | None = None  # payments: QBO bank Account id a Deposit moves it to (create_deposits)
 
 
@@ -43,6 +45,7 @@ def map_document(doctype: str, doc: dict[str, Any], ctx: MappingContext) -> Mapp
 			warnings=list(invoice.warnings),
 			difference_reasons=[d.reason for d in invoice.known_differences],
 			source=invoice,
+			tolerance=invoice.tolerance,
 		)
 	if doctype == PAYMENT_ENTRY:
 		payment = map_payment(doc, ctx)
@@ -52,6 +55,7 @@ def map_document(doctype: str, doc: dict[str, Any], ctx: MappingContext) -> Mapp
 			expected_total=payment.expected_total,
 			warnings=list(payment.warnings),
 			source=payment,
+			left_unapplied=payment.left_unapplied,
 		)
 	raise ValueError(f"{doctype} is not pushed to QuickBooks")
 

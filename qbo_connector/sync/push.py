@@ -21,7 +21,7 @@ from typing import Any
 from qbo_connector.mapping.context import MappingContext
 from qbo_connector.mapping.customer import display_name_candidates, map_customer
 from qbo_connector.mapping.errors import MappingError
-from qbo_connector.mapping.item import item_name, map_item
+from qbo_connector.mapping.item import account_item_name, item_name, map_item
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo.errors import (
 	DuplicateDocNumberError,
@@ -42,6 +42,7 @@ from .store import (
 	ITEM,
 	PAYMENT_ENTRY,
 	SALES_INVOICE,
+	CompanyMode,
 	ConnectionConfig,
 	Link,
 	LogEntry,
@@ -51,6 +52,39 @@ from .store import (
 logger = logging.getLogger(__name__)
 
 PUSHED_DOCTYPES = (SALES_INVOICE, PAYMENT_ENTRY)
+ACCOUNT = "Account"
+# Mapping fields whose refusal the QBO company's settings may explain (multicurrency, tax codes).
+FACT_FIELDS = frozenset(("currency", "paid_from_account_currency", "taxes_and_charges", "conversion_rate"))
+# Words in a QBO refusal that the company's settings may explain.
+FACT_WORDS = ("currency", "exchange rate", "tax", "business validation")
+
+
+def mode_changes(old: CompanyMode | None, new: CompanyMode) -> list[str]:
+	"""What changed in the QBO company's settings, in words ("multicurrency switched on")."""
+	if old is None:
+		return []
+	changes = []
+	if old.multicurrency != new.multicurrency:
+		changes.append(f"multicurrency switched {'on' if new.multicurrency else 'off'}")
+	if old.home_currency != new.home_currency:
+		changes.append(f"home currency {old.home_currency} -> {new.home_currency}")
+	if old.automated_sales_tax != new.automated_sales_tax:
+		changes.append(f"automated sales tax switched {'on' if new.automated_sales_tax else 'off'}")
+	if old.country != new.country:
+		changes.append(f"country {old.country} -> {new.country}")
+	if old.tax_codes is not None and new.tax_codes is not None and old.tax_codes != new.tax_codes:
+		changes.append("tax codes or their rates changed")
+	return changes
+
+
+def describe_mode(mode: CompanyMode) -> str:
+	return (
+		f"country {mode.country}, home currency {mode.home_currency}, multicurrency "
+		f"{'on' if mode.multicurrency else 'off'}, automated sales tax {'on' if mode.automated_sales_tax else 'off'}"
+	)
+
+
+INCOME_ACCOUNT_KEY = "IncomeAccountRef"  # kept in an item link's `pushed`: the QBO account its item books to
 # Header fields ERPNext lets an accountant change on a submitted invoice; a change is sent as a sparse
 # update. Lines never change after submit (an amendment is a new document).
 UPDATABLE_FIELDS = ("DueDate",)
@@ -170,7 +204,14 @@ class PushMixin(DepositMixin):
 			mapped = self.prepare(client, config, doctype, doc)
 			at.qbo_entity = mapped.entity
 			at.request = mapped.body
-			return self._write(at, client, config, doctype, doc, mapped, link)
+			try:
+				return self._write(at, client, config, doctype, doc, mapped, link)
+			except QBOError as exc:
+				explained = self.explain_with_fresh_facts(config, client, exc)
+				if explained is None:
+					raise
+				at.response = exc.to_dict()
+				raise explained from exc
 
 	def prepare(
 		self, client: QBOClient, config: ConnectionConfig, doctype: str, doc: dict[str, Any]
@@ -184,47 +225,205 @@ class PushMixin(DepositMixin):
 				"Bank Account is chosen in its QuickBooks connection; choose one (or switch deposits off), "
 				"then retry this log.",
 			)
+		cached = config.company_mode
 		mode = self.company_mode(config, client)
-		ctx = self.context(config, mode)
-		self._probe(doctype, doc, ctx)
+		read_now = mode is not cached
+		ctx = self._groundwork(client, config, mode, doctype, doc)
+		try:
+			probe = self._probe(doctype, doc, ctx)
+		except MappingError as exc:
+			# The company's settings are cached for a day; a refusal they explain (multicurrency off, a tax
+			# code gone) is checked against QBO's current settings before it is reported.
+			if read_now or exc.field not in FACT_FIELDS:
+				raise
+			old = mode
+			mode = self.company_mode(config, client, refresh=True)
+			if not mode_changes(old, mode):
+				raise
+			ctx = self._groundwork(client, config, mode, doctype, doc)
+			probe = self._probe(doctype, doc, ctx)
 		if doctype == SALES_INVOICE:
 			ctx.customer_ref = self.ensure_customer(
 				client, config, ctx, doc.get("customer"), doctype, doc["name"]
 			)
 			ctx.item_refs = self.ensure_items(client, config, ctx, doc)
+			ctx.item_income_accounts = self.item_income_accounts(client, config, ctx, doc)
+			needed = getattr(probe.source, "account_items_needed", {})
+			ctx.account_item_refs = self.ensure_account_items(client, config, ctx, needed)
 		else:
 			ctx.customer_ref = self.ensure_customer(
 				client, config, ctx, doc.get("party"), doctype, doc["name"]
 			)
 			ctx.invoice_refs = self.ensure_invoices(config, doc)
-			ctx.invoice_balances = self.invoice_balances(client, config, ctx.invoice_refs)
+			ctx.invoice_balances = self.invoice_balances(client, config, ctx.invoice_refs, doc)
 		mapped = map_document(doctype, doc, ctx)
+		missing = getattr(mapped.source, "account_items_needed", None)
+		if missing:
+			raise SyncError(
+				"ACCOUNT_ITEM",
+				f"{doc_label(doctype, doc['name'])}: no QuickBooks item books to income account(s) "
+				f"{', '.join(sorted(missing.values()))}; retry this log",
+				retryable=True,
+			)
 		if deposits:
 			# Received into Undeposited Funds (QBO's default); the Deposit moves it to the bank afterwards.
 			mapped.body.pop("DepositToAccountRef", None)
 			mapped.deposit_to = config.deposit_bank_account
 		return mapped
 
-	@staticmethod
-	def _probe(doctype: str, doc: dict[str, Any], ctx: MappingContext) -> None:
+	def _groundwork(
+		self,
+		client: QBOClient,
+		config: ConnectionConfig,
+		mode: CompanyMode,
+		doctype: str,
+		doc: dict[str, Any],
+	) -> MappingContext:
+		"""The mapping context, with the read-only facts the probe checks lines against (item accounts)."""
+		ctx = self.context(config, mode)
+		if doctype == SALES_INVOICE:
+			ctx.item_income_accounts = self.item_income_accounts(client, config, ctx, doc)
+		return ctx
+
+	def explain_with_fresh_facts(
+		self, config: ConnectionConfig, client: QBOClient, exc: QBOError
+	) -> SyncError | None:
+		"""When QBO refuses a write for a reason the company's settings explain (currency, tax, a business
+		rule), read the settings again: a change (multicurrency switched on, automated sales tax, another
+		home currency) is said and the failure retried soon with them; otherwise say what to check."""
+		text = f"{exc.code} {exc.message} {exc.detail or ''}".lower()
+		if exc.status not in (400, None) or not any(word in text for word in FACT_WORDS):
+			return None
+		old = config.company_mode
+		try:
+			mode = self.company_mode(config, client, refresh=True)
+		except QBOError:
+			return None
+		changes = mode_changes(old, mode)
+		base = str(exc).rstrip(".")
+		if changes:
+			return SyncError(
+				exc.code or "QBO",
+				f"{base}. The QuickBooks company's settings changed since they were read ({'; '.join(changes)}); "
+				"they are read again now and this document is retried with them.",
+				retryable=True,
+			)
+		return SyncError(
+			exc.code or "QBO",
+			f"{base}. QuickBooks company settings, read again just now: {describe_mode(mode)}. Check the "
+			"document's currency and tax against them (a QuickBooks customer keeps one currency for good), "
+			"fix it or the QBO Tax Map, then retry this log.",
+			retryable=False,
+		)
+
+	def _probe(self, doctype: str, doc: dict[str, Any], ctx: MappingContext) -> Mapped:
 		"""Map once with placeholder references before creating anything in QBO, so a document with bad
-		data (say, EUR while multicurrency is off) leaves no customer or item behind to clean up."""
+		data (a NaN, an unmapped account, a tax code of another rate, EUR while multicurrency is off) leaves
+		no customer or item behind to clean up. The customer and items are checked the same way: their
+		mappers run here too, without writing."""
 		codes = {row.get("item_code") for row in doc.get("items") or [] if row.get("item_code")}
 		refs = {row.get("reference_name") for row in doc.get("references") or [] if row.get("reference_name")}
 		probe = replace(
 			ctx,
 			customer_ref="0",
-			item_refs=dict.fromkeys(codes, "0"),
+			item_refs={code: ctx.item_refs.get(code, "0") for code in codes if self._item_exists(code, ctx)},
 			invoice_refs=dict.fromkeys(refs, "0"),
 		)
-		map_document(doctype, doc, probe)
+		self._probe_parties(doctype, doc, ctx)
+		return map_document(doctype, doc, probe)
+
+	def _item_exists(self, code: str, ctx: MappingContext) -> bool:
+		"""Codes the mapper should see as items (a code ERPNext does not have goes to the default item)."""
+		return code in ctx.item_income_accounts or self.store.get_doc(ITEM, code) is not None
+
+	def _probe_parties(self, doctype: str, doc: dict[str, Any], ctx: MappingContext) -> None:
+		"""Run the customer and item mappers on what a push would create, without writing anything."""
+		realm = ctx.realm_id
+		customer = doc.get("customer") if doctype == SALES_INVOICE else doc.get("party")
+		link = self.store.get_link(realm, CUSTOMER, customer) if customer else None
+		if customer and (link is None or link.state != "synced"):
+			record = self.store.get_doc(CUSTOMER, customer)
+			if record is not None:
+				map_customer(
+					record,
+					ctx,
+					self.store.get_primary_address(customer),
+					self.store.get_primary_contact(customer),
+				)
+		if doctype != SALES_INVOICE:
+			return
+		for code in {row.get("item_code") for row in doc.get("items") or [] if row.get("item_code")}:
+			link = self.store.get_link(realm, ITEM, code)
+			item = self.store.get_doc(ITEM, code)
+			if item is not None and (link is None or link.state != "synced"):
+				map_item(item, ctx)
+
+	def item_income_accounts(
+		self, client: QBOClient, config: ConnectionConfig, ctx: MappingContext, doc: dict[str, Any]
+	) -> dict[str, str]:
+		"""ERPNext item code -> the QBO income Account id its QBO item books to: kept on the item's link
+		(read from QBO once for links made before it was kept), else what the item would be created with."""
+		realm = config.realm_id
+		accounts: dict[str, str] = {}
+		for code in {row.get("item_code") for row in doc.get("items") or [] if row.get("item_code")}:
+			link = self.store.get_link(realm, ITEM, code)
+			if link is not None and link.state == "synced" and link.qbo_id:
+				account = link.pushed.get(INCOME_ACCOUNT_KEY)
+				if account is None:
+					obj = client.read(ITEM, link.qbo_id)
+					account = _ref(obj, "IncomeAccountRef") or ""
+					link.pushed[INCOME_ACCOUNT_KEY] = account
+					self.store.save_link(link)
+				if account:
+					accounts[code] = account
+				continue
+			item = self.store.get_doc(ITEM, code)
+			if item is not None:
+				account = _ref(map_item(item, ctx).body, "IncomeAccountRef")
+				if account:
+					accounts[code] = account
+		return accounts
+
+	def ensure_account_items(
+		self, client: QBOClient, config: ConnectionConfig, ctx: MappingContext, needed: dict[str, str]
+	) -> dict[str, str]:
+		"""A QBO Service item per ERPNext income account that lines book to when it differs from their
+		item's: QBO takes a sales line's account from its item, so this is how the line keeps its account.
+		Linked to the ERPNext Account; found by name before creating (a retried create stays single)."""
+		realm = config.realm_id
+		refs: dict[str, str] = {}
+		for qbo_account, account in sorted(needed.items()):
+			with self.store.lock(f"{realm}:{ACCOUNT}:{account}"):
+				link = self.store.get_link(realm, ACCOUNT, account)
+				if link is not None and link.qbo_id and link.state == "synced":
+					refs[qbo_account] = link.qbo_id
+					continue
+				name = account_item_name(account)
+				found = self.rows(client, Query(ITEM).where("Name", "=", name))
+				found = [r for r in found if _ref(r, "IncomeAccountRef") == qbo_account]
+				if found:
+					obj = found[0]
+				else:
+					body = {
+						"Name": name,
+						"Type": "Service",
+						"IncomeAccountRef": {"value": qbo_account},
+						"Description": f"Sales booked to ERPNext income account {account}",
+					}
+					rid = ids.request_id(realm, ACCOUNT, account, ids.CREATE, 0)
+					obj = client.create(ITEM, body, request_id=rid)
+				self._link_master(realm, ACCOUNT, account, ITEM, obj, origin="push")
+				refs[qbo_account] = str(obj["Id"])
+		return refs
 
 	def invoice_balances(
-		self, client: QBOClient, config: ConnectionConfig, refs: dict[str, str]
+		self, client: QBOClient, config: ConnectionConfig, refs: dict[str, str], doc: dict[str, Any]
 	) -> dict[str, Decimal]:
 		"""Open balances in QBO of the invoices a payment pays (one query), so a payment never applies more
 		than QBO says is open (ERPNext's stray cent, a payment recorded in QBO): the excess stays unapplied.
-		Credit notes are left out: their ids are CreditMemo ids, which may equal some Invoice id."""
+		An invoice voided or deleted in QBO refuses the payment before it is sent: QBO would keep the money
+		unapplied while ERPNext says the invoice is paid. Credit notes are left out: their ids are CreditMemo
+		ids, which may equal some Invoice id."""
 		invoices = {
 			name: qbo_id
 			for name, qbo_id in refs.items()
@@ -234,8 +433,32 @@ class PushMixin(DepositMixin):
 		if not invoices:
 			return {}
 		rows = self.rows(client, Query("Invoice").where("Id", "IN", sorted(set(invoices.values()))))
-		balance = {str(r["Id"]): money(r.get("Balance") or 0) for r in rows}
-		return {name: balance[qbo_id] for name, qbo_id in invoices.items() if qbo_id in balance}
+		by_id = {str(r["Id"]): r for r in rows}
+		label = doc_label(PAYMENT_ENTRY, doc["name"])
+		for position, ref in enumerate(doc.get("references") or [], start=1):
+			name = ref.get("reference_name")
+			if name not in invoices:
+				continue
+			qbo_id = invoices[name]
+			row = by_id.get(qbo_id)
+			state = "deleted" if row is None else ("voided" if is_voided(row) else None)
+			if state is None:
+				continue
+			link = self.store.get_link(config.realm_id, SALES_INVOICE, name)
+			if link is not None and link.state == "synced":
+				link.state = state  # type: ignore[assignment]
+				self.store.save_link(link)
+				self.store.flag_qbo_state(
+					SALES_INVOICE, name, state, f"Invoice {qbo_id} is {state} in QuickBooks"
+				)
+			raise SyncError(
+				"INVOICE_" + state.upper(),
+				f"{label}: references[{ref.get('idx') or position}] Sales Invoice {name} is {state} in QuickBooks "
+				f"(Invoice {qbo_id}), so the {money(ref.get('allocated_amount') or 0)} allocated to it could not be "
+				"applied there and would stay unapplied. Nothing was sent. Cancel the invoice and this payment in "
+				"ERPNext (or allocate the payment to another invoice), then retry this log.",
+			)
+		return {name: money(by_id[qbo_id].get("Balance") or 0) for name, qbo_id in invoices.items()}
 
 	def _write(
 		self,
@@ -310,14 +533,28 @@ class PushMixin(DepositMixin):
 		self.store.save_link(link)
 
 	def _total_verdict(self, mapped: Mapped, qbo_total: Any) -> tuple[LogStatus, str]:
-		"""("Success"|"Warning", sentence) comparing QBO's TotalAmt with ERPNext's expected total."""
+		"""("Success"|"Warning", sentence) comparing QBO's TotalAmt with ERPNext's expected total: equal is
+		Success; within the mapping's rounding tolerance Success with a note; beyond it a Warning naming the
+		cause found or saying it is unexplained. Money a payment could not apply is always a Warning."""
 		if mapped.expected_total is None:
 			return "Success", ""
 		expected = money(abs(mapped.expected_total))
 		actual = money(abs(money(qbo_total or 0)))
+		unapplied = ""
+		if mapped.left_unapplied > 0:
+			unapplied = (
+				f"; {money(mapped.left_unapplied)} allocated in ERPNext stays unapplied in QuickBooks (more than "
+				"the invoices' open balance there)"
+			)
 		if expected == actual:
-			return "Success", f"total {actual} matches ERPNext"
-		return "Warning", explain_difference(mapped, actual).rstrip(".")
+			return ("Warning" if unapplied else "Success"), f"total {actual} matches ERPNext{unapplied}"
+		if abs(expected - actual) <= mapped.tolerance:
+			return ("Warning" if unapplied else "Success"), (
+				f"total {actual} is within the {mapped.tolerance} rounding tolerance of ERPNext's {expected} ("
+				+ explain_difference(mapped, actual).rstrip(".")
+				+ f"){unapplied}"
+			)
+		return "Warning", explain_difference(mapped, actual).rstrip(".") + unapplied
 
 	def _created(self, at: Attempt, link: Link, obj: dict[str, Any], mapped: Mapped) -> SyncResult:
 		at.qbo_id = link.qbo_id
@@ -559,6 +796,8 @@ class PushMixin(DepositMixin):
 		link.state = "synced"
 		link.last_synced = self.clock()
 		link.remote_updated = updated_at(obj)
+		if entity == ITEM and _ref(obj, "IncomeAccountRef"):
+			link.pushed[INCOME_ACCOUNT_KEY] = _ref(obj, "IncomeAccountRef")
 		self.store.save_link(link)
 		return link
 

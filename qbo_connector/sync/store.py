@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from qbo_connector.mapping.context import TaxCodeInfo
+
 SALES_INVOICE = "Sales Invoice"
 PAYMENT_ENTRY = "Payment Entry"
 CUSTOMER = "Customer"
@@ -38,6 +40,9 @@ class CompanyMode:
 	automated_sales_tax: bool = False
 	auto_apply_credits: bool = False
 	fetched_at: datetime | None = None
+	# QBO TaxCode id -> name and sales rates (percent), read with the settings: the invoice mapper predicts
+	# the tax QBO will compute from them. None: not read yet (a connection saved before they were kept).
+	tax_codes: dict[str, TaxCodeInfo] | None = None
 
 	@property
 	def is_us(self) -> bool:

@@ -97,7 +97,8 @@ def test_basic_two_plain_lines():
 	assert lines[0]["Description"] == "Senior consultant time, billed per hour"
 	# no tax rows: every line NON and no tax detail; USD in a USD company: no currency fields
 	assert {line["SalesItemLineDetail"]["TaxCodeRef"]["value"] for line in lines} == {"NON"}
-	assert "TxnTaxDetail" not in body and "CurrencyRef" not in body and "ExchangeRate" not in body
+	assert "TxnTaxDetail" not in body and "ExchangeRate" not in body
+	assert body["CurrencyRef"] == {"value": "USD"}  # multicurrency is on: say the currency, even home
 	assert mapped.expected_tax == Decimal("0.00")
 	assert explain_total_difference(mapped, "1844.00") == "QuickBooks total 1844.00 equals ERPNext's 1844.00."
 
@@ -324,3 +325,11 @@ def test_draft_is_refused():
 	with pytest.raises(MappingError) as caught:
 		map_invoice(doc, us_ctx())
 	assert caught.value.field == "docstatus"
+
+
+def test_home_currency_invoice_carries_currency_ref_only_when_multicurrency_is_on():
+	"""With multicurrency on QBO takes a missing CurrencyRef from the customer, who may be in another one."""
+	on = map_invoice(load("si_basic"), us_ctx(multicurrency=True)).body
+	off = map_invoice(load("si_basic"), us_ctx(multicurrency=False)).body
+	assert on["CurrencyRef"] == {"value": "USD"} and "ExchangeRate" not in on
+	assert "CurrencyRef" not in off

@@ -28,6 +28,7 @@ def test_full_payment():
 		"Line": [{"Amount": 1844.0, "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]}],
 		"PaymentRefNum": "10472",
 		"DepositToAccountRef": {"value": "35"},
+		"CurrencyRef": {"value": "USD"},
 		"PrivateNote": "ERPNext Payment Entry ACC-PAY-2026-00002; Check; reference 10472",
 	}
 	assert mapped.expected_total == Decimal("1844.00") and mapped.expected_unapplied == 0
@@ -338,3 +339,9 @@ def test_invoice_already_paid_in_qbo_gets_no_line():
 	ctx = us_ctx(invoice_refs=INVOICES, invoice_balances={"ACC-SINV-2026-00002": Decimal("0")})
 	mapped = map_payment(load("pe_full"), ctx)
 	assert mapped.body["Line"] == [] and mapped.expected_unapplied == Decimal("1844.00")
+
+
+def test_home_currency_payment_names_its_currency_only_when_multicurrency_is_on():
+	on = map_payment(load("pe_full"), us_ctx(invoice_refs=INVOICES, multicurrency=True)).body
+	off = map_payment(load("pe_full"), us_ctx(invoice_refs=INVOICES, multicurrency=False)).body
+	assert on["CurrencyRef"] == {"value": "USD"} and "CurrencyRef" not in off

@@ -109,3 +109,11 @@ def test_tolerance_is_a_cent_per_rate_plus_one():
 def test_without_known_rates_there_is_no_prediction_beyond_the_body():
 	mapped = map_invoice(load("si_us_sales_tax"), us_ctx())
 	assert mapped.predicted_total == mapped.body_total and mapped.predicted_tax == mapped.expected_tax
+
+
+def test_tax_codes_survive_the_settings_field_round_trip():
+	from qbo_connector.mapping.context import tax_codes_from_json, tax_codes_to_json
+
+	assert tax_codes_from_json(tax_codes_to_json(US_CODES)) == US_CODES
+	assert tax_codes_from_json(None) is None and tax_codes_from_json("not json") is None
+	assert tax_codes_to_json(None) is None

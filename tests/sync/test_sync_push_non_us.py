@@ -16,7 +16,9 @@ SI = "Sales Invoice"
 
 @pytest.fixture
 def gb():
-	with EmulatorServer(port=0, country="GB", home_currency="USD", webhook_on_api_writes=False) as emu:
+	with EmulatorServer(
+		port=0, country="GB", home_currency="USD", webhook_on_api_writes=False, limits_enabled=False
+	) as emu:
 		yield emu
 
 
