@@ -26,6 +26,7 @@ from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo.errors import (
 	DuplicateDocNumberError,
 	DuplicateNameError,
+	InvalidReferenceError,
 	NotFoundError,
 	QBOError,
 	StaleObjectError,
@@ -207,7 +208,9 @@ class PushMixin(DepositMixin):
 			try:
 				return self._write(at, client, config, doctype, doc, mapped, link)
 			except QBOError as exc:
-				explained = self.explain_with_fresh_facts(config, client, exc)
+				explained = self.explain_inactive(
+					config, client, mapped, exc
+				) or self.explain_with_fresh_facts(config, client, exc)
 				if explained is None:
 					raise
 				at.response = exc.to_dict()
@@ -313,6 +316,51 @@ class PushMixin(DepositMixin):
 			f"{base}. QuickBooks company settings, read again just now: {describe_mode(mode)}. Check the "
 			"document's currency and tax against them (a QuickBooks customer keeps one currency for good), "
 			"fix it or the QBO Tax Map, then retry this log.",
+			retryable=False,
+		)
+
+	def explain_inactive(
+		self, config: ConnectionConfig, client: QBOClient, mapped: Mapped, exc: QBOError
+	) -> SyncError | None:
+		"""QBO's 610 ("made inactive") names no record: find which customer or item the body refers to is
+		inactive in QBO and name the ERPNext record linked to it, with what to do."""
+		if not (isinstance(exc, InvalidReferenceError | NotFoundError) or "inactive" in str(exc).lower()):
+			return None
+		refs: list[tuple[str, str]] = []
+		customer = _ref(mapped.body, "CustomerRef")
+		if customer:
+			refs.append((CUSTOMER, customer))
+		for line in mapped.body.get("Line") or []:
+			item = _ref(line.get("SalesItemLineDetail") or {}, "ItemRef")
+			if item and (ITEM, item) not in refs:
+				refs.append((ITEM, item))
+		found: list[str] = []
+		for entity, qbo_id in refs:
+			try:
+				obj = client.read(entity, qbo_id)
+			except NotFoundError:
+				obj = {"Id": qbo_id, "Active": False, "deleted": True}
+			except QBOError:
+				continue
+			if obj.get("Active") is not False:
+				continue
+			link = self.store.find_link(config.realm_id, entity, qbo_id)
+			record = (
+				f"ERPNext {link.doctype} {link.name}"
+				if link
+				else f"a record ERPNext does not link ({entity})"
+			)
+			what = "no longer exists" if obj.get("deleted") else "is inactive"
+			name = obj.get("DisplayName") or obj.get("Name") or ""
+			found.append(
+				f"{record} is linked to QuickBooks {entity} {qbo_id}{' ' + repr(name) if name else ''}, which {what} in QuickBooks"
+			)
+		if not found:
+			return None
+		return SyncError(
+			exc.code or "610",
+			f"{str(exc).rstrip('.')}: {'; '.join(found)}. Make it active in QuickBooks (or merge it there), then "
+			"retry this log.",
 			retryable=False,
 		)
 

@@ -205,3 +205,17 @@ def test_home_currency_invoice_names_its_currency_when_multicurrency_is_on(
 	assert result.status == "Success"
 	sent = json.loads(store.get_log(result.log_id).request_json)["sent"]  # what went out, not QBO's answer
 	assert sent["CurrencyRef"] == {"value": "USD"}
+
+
+# -- QBO's refusals name the ERPNext record ----------------------------------------------------------------
+def test_inactive_customer_610_names_the_erpnext_customer(
+	emu: EmulatorServer, store: MemoryStore, engine: SyncEngine
+) -> None:
+	assert engine.push(SI, BASIC).status == "Success"
+	customer_id = store.get_link(emu.realm_id, "Customer", fixture("si_basic")["customer"]).qbo_id
+	emu.deactivate_customer(customer_id)
+	doc = invoice_doc(store, "ACC-SINV-2026-95006", base="si_basic")
+	result = engine.push(SI, doc["name"])
+	assert result.status == "Failed" and not result.retryable, result.message
+	assert f"ERPNext Customer {doc['customer']}" in result.message and "inactive" in result.message
+	assert len([i for i in emu.objects("Invoice") if i.get("DocNumber") == doc["name"]]) == 0
