@@ -548,12 +548,19 @@ class PushMixin(DepositMixin):
 		"""Create with the link's requestid; a refusal frees the next attempt to use a fresh one."""
 		try:
 			return client.create(mapped.entity, mapped.body, request_id=link.request_id)
-		except DuplicateDocNumberError:
+		except DuplicateDocNumberError as exc:
 			found = self.lookup(client, mapped, doc)
 			if found is not None:
 				return found
 			self._next_generation(link)
-			raise
+			number = mapped.body.get("DocNumber")
+			raise SyncError(
+				exc.code or "6140",
+				f"{doc_label(link.doctype, link.name)}: QuickBooks already has another {mapped.entity} numbered "
+				f"{number} that is not this document (another customer's, or entered in QuickBooks), so it was "
+				"not sent. Set an Invoice Number Prefix on the QuickBooks connection, or renumber that "
+				f"{mapped.entity} in QuickBooks, then retry this log (code {exc.code or '6140'}).",
+			) from exc
 		except QBOError as exc:
 			if is_definitive(exc):
 				self._next_generation(link)
