@@ -135,7 +135,7 @@ def run_tour(emu: EmulatorServer, fixtures: Path) -> MemoryStore:
 			f"  {doc['name']:<24} {result.status:<8} {result.action or '':<8} -> {result.qbo_entity} "
 			f"{result.qbo_id}  ERPNext {erp_total}  QBO {qbo_total}"
 		)
-		if result.status in ("Warning", "Failed"):
+		if result.status in ("Warning", "Failed") or "rounding tolerance" in result.message:
 			_write(f"      {result.message}")
 
 	_write("Pushing Payment Entries")
