@@ -378,14 +378,14 @@ class PullMixin(EngineBase):
 			else:
 				message = f"{label} stays disabled: {source} is {why} in QuickBooks."
 			return at.finish("Success", message, action="updated")
-		reactivated = link.state == "deleted"
-		self._save_pull_link(config, doctype, name, entity, obj, link)
-		if reactivated:
+		if link.state == "deleted":  # reactivated in QBO
 			changed = self.store.set_disabled(doctype, name, False)
+			self._save_pull_link(config, doctype, name, entity, obj, link)
 			word = "enabled again" if changed else "already enabled"
 			return at.finish(
 				"Success", f"{label} {word}: {source} was made active again in QuickBooks.", action="updated"
 			)
+		self._save_pull_link(config, doctype, name, entity, obj, link)
 		return at.finish("Success", f"Updated {label} from {source}.", action="updated")
 
 	def _apply_invoice(
@@ -430,11 +430,9 @@ class PullMixin(EngineBase):
 			return self._pushed_payment_gone(at, config, obj, link, state)
 		if link is not None:  # made here from this payment before
 			at.produced(link.doctype, link.name)
-			self._save_pull_link(
-				config, link.doctype, link.name, "Payment", obj, link, state=state if gone else "synced"
-			)
 			if gone:
 				return self._pulled_payment_gone(at, config, obj, link, state)
+			self._save_pull_link(config, link.doctype, link.name, "Payment", obj, link)
 			return at.finish(
 				"Warning",
 				f"QuickBooks payment {obj['Id']} changed after Payment Entry {link.name} was made from it; "
@@ -480,14 +478,20 @@ class PullMixin(EngineBase):
 		self, at: Attempt, config: ConnectionConfig, obj: dict[str, Any], link: Link, state: str
 	) -> SyncResult:
 		"""A QBO payment the pull turned into a Payment Entry is voided or deleted in QBO: cancel the entry
-		(switch on), else flag it; when ERPNext refuses the cancel, flag it and say why."""
+		(switch on), else flag it; when ERPNext refuses the cancel, flag it and say why. The link moves only
+		once that is done, so a retry after a crash does it again."""
 		name, qbo_id = link.name, obj["Id"]
 		flag = (
 			f"QuickBooks payment {qbo_id} of Payment Entry {name} was {state} in QuickBooks; cancel Payment "
 			f"Entry {name} in ERPNext if that is right."
 		)
+
+		def done() -> None:
+			self._save_pull_link(config, link.doctype, name, "Payment", obj, link, state=state)
+
 		if not config.cancel_pulled_payments:
 			self.store.flag_qbo_state(PAYMENT_ENTRY, name, state, flag)
+			done()
 			return at.finish("Warning", flag, action=state)
 		reason = f"Cancelled because QuickBooks payment {qbo_id} was {state} in QuickBooks."
 		try:
@@ -506,7 +510,9 @@ class PullMixin(EngineBase):
 				f"cancelled automatically ({refused}); cancel it in ERPNext."
 			)
 			self.store.flag_qbo_state(PAYMENT_ENTRY, name, state, message)
+			done()
 			return at.finish("Warning", message, action=state)
+		done()
 		if not cancelled:
 			return at.finish(
 				"Success",
@@ -528,8 +534,8 @@ class PullMixin(EngineBase):
 		name = link.name
 		at.produced(link.doctype, name)
 		doc = self.store.get_doc(link.doctype, name) or {}
-		self._save_pull_link(config, link.doctype, name, "Payment", obj, link, state=state)  # type: ignore[arg-type]
 		if doc.get("docstatus") == 2:
+			self._save_pull_link(config, link.doctype, name, "Payment", obj, link, state=state)
 			return at.finish(
 				"Skipped",
 				f"{link.doctype} {name} is cancelled in ERPNext; its QuickBooks payment {obj['Id']} is {state}.",
@@ -541,6 +547,7 @@ class PullMixin(EngineBase):
 			"in QuickBooks again."
 		)
 		self.store.flag_qbo_state(link.doctype, name, state, message)
+		self._save_pull_link(config, link.doctype, name, "Payment", obj, link, state=state)
 		return at.finish("Warning", message, action=state)
 
 	# -- webhooks -----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sync_support import Clock
 from qbo_connector.emulator import EmulatorServer
 from qbo_connector.qbo.webhooks import WebhookEvent
 from qbo_connector.sync import MemoryStore, SyncEngine
+from qbo_connector.sync.outcome import SyncError
 from qbo_connector.sync.pull import CDC_MAX_ROWS
 
 SI, PE = "Sales Invoice", "Payment Entry"
@@ -236,6 +237,27 @@ def test_a_cancel_erpnext_refuses_is_flagged_with_the_reason(
 	assert doc["docstatus"] == 1 and doc["qbo_state"] == "voided"
 	[row] = [x for x in pull_rows(store, "Warning") if x.erp_name == entry["name"]]
 	assert "could not be cancelled automatically" in row.message and "BT-0001" in row.message
+
+
+def test_a_cancel_that_could_not_run_yet_is_retried_not_forgotten(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+	payment = pull_a_qbo_payment(engine, store, emu, 200)
+	entry = pulled_entry(store)
+	real = store.cancel_payment_entry
+
+	def locked(name: str, state: str, message: str) -> bool:
+		raise SyncError("LOCKED", "Another background job is still working on it", retryable=True)
+
+	monkeypatch.setattr(store, "cancel_payment_entry", locked)
+	emu.void_payment(payment["Id"])
+	assert engine.pull(company=COMPANY).failed == 1
+	[failed] = pull_rows(store, "Failed")
+	assert failed.retryable and entry["name"] in failed.message
+	assert store.get_link(emu.realm_id, PE, entry["name"]).state == "synced"  # not moved: nothing done yet
+	monkeypatch.setattr(store, "cancel_payment_entry", real)
+	assert engine.retry(failed.id).status == "Success"
+	assert store.get_doc(PE, entry["name"])["docstatus"] == 2
 
 
 @pytest.mark.parametrize("action", ["void", "delete"])
