@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
 		metavar="on|off",
 		help="custom transaction numbers",
 	)
+	p.add_argument(
+		"--automated-sales-tax",
+		type=_bool,
+		default=d.automated_sales_tax,
+		metavar="on|off",
+		help="US automated sales tax (QBO computes the tax on TAX lines at its own rate)",
+	)
 	p.add_argument("--company-name", default=d.company_name, help="company name shown in CompanyInfo")
 	p.add_argument(
 		"--limits",
@@ -151,6 +158,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 		multicurrency=args.multicurrency,
 		home_currency=args.home_currency,
 		custom_txn_numbers=args.custom_txn_numbers,
+		automated_sales_tax=args.automated_sales_tax,
 		company_name=args.company_name,
 		limits_enabled=args.limits,
 		limit_per_second=args.limit_per_second,

@@ -103,6 +103,16 @@ def delete_invoice(state: EmulatorState, invoice_id: str, realm_id: str | None =
 	return _run(state, realm_id, go)
 
 
+def delete_payment(state: EmulatorState, payment_id: str, realm_id: str | None = None) -> dict:
+	"""Delete a payment: the invoices it paid are open again; CDC shows {"status": "Deleted"}."""
+
+	def go(ctx: Ctx):
+		obj = _obj(ctx, "Payment", payment_id)
+		return entities.delete(ctx, "Payment", {"Id": obj["Id"], "SyncToken": obj["SyncToken"]})
+
+	return _run(state, realm_id, go)
+
+
 def add_customer(state: EmulatorState, display_name: str, realm_id: str | None = None, **fields: Any) -> dict:
 	def go(ctx: Ctx):
 		return ("Customer", entities.create(ctx, "Customer", {"DisplayName": display_name, **fields}))
@@ -121,13 +131,33 @@ def rename_customer(
 	return _run(state, realm_id, go)
 
 
-def deactivate_customer(state: EmulatorState, customer_id: str, realm_id: str | None = None) -> dict:
+def _set_active(
+	state: EmulatorState, entity: str, entity_id: str, active: bool, realm_id: str | None
+) -> dict:
+	"""Make a name inactive (QBO's "delete": webhook operation Delete) or active again (Update)."""
+
 	def go(ctx: Ctx):
-		obj = _obj(ctx, "Customer", customer_id)
-		body = {"Id": obj["Id"], "SyncToken": obj["SyncToken"], "sparse": True, "Active": False}
-		return ("Customer", entities.update(ctx, "Customer", body))
+		obj = _obj(ctx, entity, entity_id)
+		body = {"Id": obj["Id"], "SyncToken": obj["SyncToken"], "sparse": True, "Active": active}
+		return (entity, entities.update(ctx, entity, body))
 
 	return _run(state, realm_id, go)
+
+
+def deactivate_customer(state: EmulatorState, customer_id: str, realm_id: str | None = None) -> dict:
+	return _set_active(state, "Customer", customer_id, False, realm_id)
+
+
+def reactivate_customer(state: EmulatorState, customer_id: str, realm_id: str | None = None) -> dict:
+	return _set_active(state, "Customer", customer_id, True, realm_id)
+
+
+def deactivate_item(state: EmulatorState, item_id: str, realm_id: str | None = None) -> dict:
+	return _set_active(state, "Item", item_id, False, realm_id)
+
+
+def reactivate_item(state: EmulatorState, item_id: str, realm_id: str | None = None) -> dict:
+	return _set_active(state, "Item", item_id, True, realm_id)
 
 
 def add_item(
@@ -158,8 +188,12 @@ ACTIONS = {
 	"void_invoice": void_invoice,
 	"void_payment": void_payment,
 	"delete_invoice": delete_invoice,
+	"delete_payment": delete_payment,
 	"add_customer": add_customer,
 	"rename_customer": rename_customer,
 	"deactivate_customer": deactivate_customer,
+	"reactivate_customer": reactivate_customer,
 	"add_item": add_item,
+	"deactivate_item": deactivate_item,
+	"reactivate_item": reactivate_item,
 }

@@ -36,6 +36,7 @@ class EmulatorConfig:
 	multicurrency: bool = False
 	home_currency: str | None = None  # default from country
 	custom_txn_numbers: bool = False
+	automated_sales_tax: bool = False  # US only: Preferences.TaxPrefs.PartnerTaxEnabled, QBO computes the tax
 	company_name: str = "Emulated Company"
 	limits_enabled: bool = True
 	limit_per_second: int = 10
@@ -59,6 +60,8 @@ class EmulatorConfig:
 		if self.country.upper() not in COUNTRIES:
 			raise ValueError(f"country must be one of {COUNTRIES}")
 		self.country = self.country.upper()
+		if self.automated_sales_tax and self.country != "US":
+			raise ValueError("automated sales tax exists for US companies only")
 		if self.webhook_format not in WEBHOOK_FORMATS:
 			raise ValueError(f"webhook_format must be one of {WEBHOOK_FORMATS}")
 		if self.throttle_format not in ("json", "xml"):

@@ -12,18 +12,25 @@ How totals are computed (tests compare against this; Decimal throughout, ROUND_H
      US             : lines are TAX or NON (6100 otherwise; missing -> TAX when the item and the customer are
                       taxable, else NON); the rates are those of
                       TxnTaxDetail.TxnTaxCodeRef (else the customer's DefaultTaxCodeRef; else no tax); TAX lines only.
+     US, automated  : (Preferences.TaxPrefs.PartnerTaxEnabled) QBO assigns its own tax code (ast_code, one rate,
+     sales tax        AST_RATE) whatever TxnTaxCodeRef says, and computes the tax of the TAX lines with it.
      non-US         : each line's TaxCodeRef (a real TaxCode) gives its rates.
   Tax per rate      = round(base * rate / 100, 2)                               (US, TaxExcluded)
                       round(base / (1 + total rate of the code / 100) * rate / 100, 2)   (TaxInclusive: Amounts
                       are taken as tax-inclusive; TaxLine.NetAmountTaxable is the net)
   TxnTaxDetail      = {TxnTaxCodeRef (US), TotalTax = sum of the rounded per-rate taxes, TaxLine: one per rate}
+  Tax override (US) : a TxnTaxDetail.TotalTax sent with a TxnTaxCodeRef (automated sales tax: TotalTax alone) is
+                      the transaction's tax as given; it is prorated over the code's rates (by the computed tax,
+                      the last rate taking the rounding remainder) in TaxLine. Without TotalTax QBO computes it.
   TotalAmt          = Subtotal - Discount + TotalTax   (TaxInclusive: Subtotal - Discount; NotApplicable: no tax)
   Balance           = TotalAmt - Deposit - payments applied (Invoice); TotalAmt - applied (CreditMemo)
   HomeTotalAmt      = round(TotalAmt * ExchangeRate, 2) when multicurrency is on.
   Payment           : UnappliedAmt = TotalAmt - (applied to invoices - credit memos applied).
   Purchases (Bill, PurchaseOrder), Deposit: TotalAmt = sum of line Amounts (+ tax for non-US TaxExcluded lines).
 
-A client-sent TotalAmt / TotalTax / Balance on these entities is ignored (QBO computes them).
+A client-sent TotalAmt / Balance on these entities is ignored (QBO computes them); so is TotalTax except as the
+US override above. A sparse update that does not send TxnTaxDetail keeps an override it had and recomputes a
+computed tax.
 """
 
 from __future__ import annotations
@@ -39,6 +46,19 @@ from .state import PEOPLE, READ_ONLY_ENTITIES, TXN_ENTITIES, Company
 from .util import blank, dec, q2, qbo_date, ref_value
 
 ZERO = Decimal(0)
+# QBO lists a name made inactive ("deleted") with this suffix; the name itself stays taken (6240).
+INACTIVE_SUFFIX = " (deleted)"
+INACTIVE_NAME_FIELDS = {
+	"Customer": ("DisplayName", "FullyQualifiedName"),
+	"Vendor": ("DisplayName",),
+	"Employee": ("DisplayName",),
+	"Item": ("Name", "FullyQualifiedName"),
+	"Account": ("Name", "FullyQualifiedName"),
+}
+# Automated sales tax: the code and single combined rate QBO's engine assigns in this emulator.
+AST_CODE_NAME = "Automated Sales Tax"
+AST_RATE_NAME = "AST Combined Rate"
+AST_RATE = Decimal("8.25")
 BAD_NAME_CHARS = (":", "\t", "\n", "\r")
 
 CURRENCIES = {
@@ -544,8 +564,18 @@ def _compute_tax(
 	rate_pct: dict[str, Decimal] = {}
 	detail = obj.get("TxnTaxDetail") if isinstance(obj.get("TxnTaxDetail"), dict) else {}
 	out: dict = {}
+	override: Decimal | None = None
+	code_rates: list[tuple[str, Decimal]] = []
 	if co.is_us:
 		code_id = ref_value(detail.get("TxnTaxCodeRef"))
+		sent_tax = None if purchase else _num(detail, "TotalTax", "TxnTaxDetail.TotalTax")
+		if co.automated_sales_tax and not purchase and co.ast_code is not None:
+			if code_id is not None and co.get("TaxCode", code_id) is None:
+				raise errors.bad_ref("TaxCode", code_id, "TxnTaxDetail.TxnTaxCodeRef")
+			code_id = co.ast_code  # AST assigns its code; an explicit tax amount is still honoured
+			override = sent_tax
+		elif code_id is not None:
+			override = sent_tax  # TxnTaxCodeRef + TotalTax: the tax as given
 		if code_id is None and not purchase:
 			customer = co.get("Customer", ref_value(obj.get("CustomerRef"))) or {}
 			code_id = ref_value(customer.get("DefaultTaxCodeRef"))
@@ -559,8 +589,9 @@ def _compute_tax(
 			base = bases.get("TAX", ZERO)
 			if after_discount and discount and subtotal:
 				base -= q2(discount * base / subtotal)
+			code_rates = _code_rates(co, code_id)
 			if base:
-				for rate_id, pct in _code_rates(co, code_id):
+				for rate_id, pct in code_rates:
 					rate_base[rate_id] = rate_base.get(rate_id, ZERO) + base
 					rate_pct[rate_id] = pct
 	elif gtc != "NotApplicable":
@@ -591,11 +622,49 @@ def _compute_tax(
 				},
 			}
 		)
+	if override is not None:
+		total_tax = _override_tax(override, tax_lines, code_rates)
+		obj["_tax_override"] = True
+	else:
+		obj.pop("_tax_override", None)
 	out["TotalTax"] = total_tax
 	if tax_lines:
 		out["TaxLine"] = tax_lines
 	obj["TxnTaxDetail"] = out
 	return total_tax
+
+
+def _override_tax(given: Decimal, tax_lines: list[dict], code_rates: list[tuple[str, Decimal]]) -> Decimal:
+	"""The client's TotalTax as the transaction's tax, prorated over the code's rates in TaxLine (in place)."""
+	total = q2(given)
+	if total < 0:
+		raise errors.business("The sales tax amount (TotalTax) can't be negative.", "TxnTaxDetail.TotalTax")
+	if not tax_lines and code_rates:  # nothing taxable computed: the whole amount goes on the code's rates
+		for rate_id, pct in code_rates:
+			tax_lines.append(
+				{
+					"Amount": ZERO,
+					"DetailType": "TaxLineDetail",
+					"TaxLineDetail": {
+						"TaxRateRef": {"value": rate_id},
+						"PercentBased": True,
+						"TaxPercent": pct,
+						"NetAmountTaxable": ZERO,
+					},
+				}
+			)
+	if not tax_lines:
+		return total
+	weights = [line["Amount"] or line["TaxLineDetail"]["TaxPercent"] for line in tax_lines]
+	if not any(weights):
+		weights = [Decimal(1)] * len(tax_lines)
+	weight_sum = sum(weights, ZERO)
+	left = total
+	for index, (line, weight) in enumerate(zip(tax_lines, weights, strict=True)):
+		share = left if index == len(tax_lines) - 1 else q2(total * weight / weight_sum)
+		line["Amount"] = share
+		left -= share
+	return total
 
 
 def _gtc(ctx: Ctx, obj: dict) -> str:
@@ -785,8 +854,13 @@ def _payment(ctx: Ctx, obj: dict, old: dict | None) -> None:
 			raise errors.bad_enum(f"Line[{index}].LinkedTxn.TxnType", txn_type)
 		txn_id = str(link.get("TxnId") or "")
 		target = co.get(txn_type, txn_id)
-		if target is None:
+		if target is None:  # never existed, or deleted
 			raise errors.bad_ref(txn_type, txn_id, f"Line[{index}].LinkedTxn.TxnId")
+		if _is_voided(target) and (old is None or f"{txn_type}:{target['Id']}" not in previous):
+			raise errors.business(
+				f"{txn_type} {target.get('DocNumber') or txn_id} has been voided; a payment can't be applied to it.",
+				f"Line[{index}].LinkedTxn",
+			)
 		if ref_value(target.get("CustomerRef")) != ref_value(obj.get("CustomerRef")):
 			raise errors.business(
 				f"{txn_type} {target.get('DocNumber') or txn_id} belongs to another customer.",
@@ -1057,6 +1131,23 @@ def _prepare(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 		_time_activity(ctx, obj, old)
 
 
+def _prepare_named(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
+	"""_prepare, with a 6240 caused by an inactive name told as QBO lists that name: "<name> (deleted)"."""
+	try:
+		_prepare(ctx, entity, obj, old)
+	except Fault as fault:
+		if fault.code != "6240" or entity not in INACTIVE_NAME_FIELDS:
+			raise
+		name = obj.get("FullyQualifiedName") if entity in ("Item", "Account") else obj.get("DisplayName")
+		holder = ctx.co.find_name(entity, str(name or ""))
+		target = ctx.co.get(*holder) if holder else None
+		if target is None or target.get("Active") is not False:
+			raise
+		raise errors.duplicate_inactive_name(
+			holder[0], _display(holder[0], target) + INACTIVE_SUFFIX, target["Id"]
+		) from None
+
+
 # ----------------------------------------------------------------------------- operations
 
 
@@ -1078,7 +1169,7 @@ def create(ctx: Ctx, entity: str, body: dict) -> dict:
 	obj = _clean_input(entity, body)
 	obj.pop("Id", None)
 	obj.pop("SyncToken", None)
-	_prepare(ctx, entity, obj, None)
+	_prepare_named(ctx, entity, obj, None)
 	saved = ctx.co.save(entity, obj, ctx.now, new=True)
 	ctx.event(entity, saved["Id"], "Create")
 	for callback in ctx.after:
@@ -1113,13 +1204,17 @@ def update(ctx: Ctx, entity: str, body: dict) -> dict:
 	if sparse:
 		obj = copy.deepcopy(old)
 		obj.update(clean)
+		if entity in SALES_ENTITIES and "TxnTaxDetail" not in clean and not old.get("_tax_override"):
+			# The stored tax was QBO's own computation, not an amount the client sent: compute it again.
+			code = (old.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef")
+			obj["TxnTaxDetail"] = {"TxnTaxCodeRef": copy.deepcopy(code)} if code else {}
 	else:
 		obj = {k: copy.deepcopy(v) for k, v in old.items() if k in SYSTEM_KEEP or k.startswith("_")}
 		obj.update(clean)
 		if entity in ("Customer", "Vendor") and "CurrencyRef" not in clean and old.get("CurrencyRef"):
 			obj["CurrencyRef"] = copy.deepcopy(old["CurrencyRef"])
 	obj["Id"] = old["Id"]
-	_prepare(ctx, entity, obj, old)
+	_prepare_named(ctx, entity, obj, old)
 	saved = ctx.co.save(entity, obj, ctx.now, new=False)
 	# a name made inactive is QBO's "delete" of a name-list entity, and its webhook says Delete
 	deactivated = (
@@ -1221,8 +1316,13 @@ def delete(ctx: Ctx, entity: str, body: dict) -> dict:
 
 
 def render(co: Company, entity: str, obj: dict) -> dict:
-	"""The object as QBO shows it: internal markers dropped, Customer.Balance filled in."""
+	"""The object as QBO shows it: internal markers dropped, Customer.Balance filled in, an inactive name
+	listed as QBO lists it ("Acme (deleted)"; the stored name stays what it was, and stays taken)."""
 	out = {k: copy.deepcopy(v) for k, v in obj.items() if not k.startswith("_")}
+	if out.get("Active") is False:
+		for key in INACTIVE_NAME_FIELDS.get(entity, ()):
+			if isinstance(out.get(key), str):
+				out[key] += INACTIVE_SUFFIX
 	if entity == "Customer" and "Id" in out:
 		balance = q2(co.balances.get(out["Id"], ZERO))
 		out["Balance"] = balance
@@ -1255,7 +1355,7 @@ def all_objects(co: Company, entity: str) -> list[dict]:
 
 def preferences(co: Company) -> dict:
 	"""Preferences reflect the company mode the emulator runs in."""
-	tax_prefs: dict = {"UsingSalesTax": True, "PartnerTaxEnabled": False}
+	tax_prefs: dict = {"UsingSalesTax": True, "PartnerTaxEnabled": co.automated_sales_tax}
 	if co.is_us:
 		group = co.find_name("TaxCode", "NY State+City 8.875%")
 		tax_prefs["TaxGroupCodeRef"] = {"value": group[1]} if group else None
@@ -1357,6 +1457,42 @@ def company_info(co: Company) -> dict:
 
 
 # ----------------------------------------------------------------------------- seeding
+
+
+def set_automated_sales_tax(co: Company, on: bool, now: float) -> None:
+	"""Switch automated sales tax; the first switch-on seeds the tax code and rate QBO's engine assigns."""
+	if on and not co.is_us:
+		raise ValueError("automated sales tax exists for US companies only")
+	if on and co.ast_code is None:
+		rate = {
+			"Name": AST_RATE_NAME,
+			"Description": "Rate computed by automated sales tax",
+			"RateValue": AST_RATE,
+			"Active": True,
+			"AgencyRef": {"value": "1"},
+			"SpecialTaxType": "NONE",
+			"DisplayType": "ReadOnly",
+			"EffectiveTaxRate": [{"RateValue": AST_RATE, "EffectiveDate": "2000-01-01T00:00:00-08:00"}],
+		}
+		rate_id = co.save("TaxRate", rate, now, new=True)["Id"]
+		detail = [
+			{"TaxRateRef": {"value": rate_id, "name": AST_RATE_NAME}, "TaxTypeApplicable": "TaxOnAmount"}
+		]
+		code = {
+			"Name": AST_CODE_NAME,
+			"Description": AST_CODE_NAME,
+			"Active": True,
+			"Hidden": False,
+			"Taxable": True,
+			"TaxGroup": True,
+			"SalesTaxRateList": {"TaxRateDetail": detail},
+			"PurchaseTaxRateList": {"TaxRateDetail": []},
+		}
+		saved = co.save("TaxCode", code, now, new=True)
+		co.names[("TaxCode", AST_CODE_NAME.lower())] = ("TaxCode", saved["Id"])
+		co.ast_code = saved["Id"]
+	co.automated_sales_tax = bool(on)
+	co.touch_settings("Preferences", now)
 
 
 def seed_company(co: Company, now: float) -> None:

@@ -8,7 +8,8 @@ Error codes the emulator raises (HTTP 400 and type ValidationFault unless noted)
   writes to read-only entities, CDC older than 30 days, CDC of TaxCode/TaxRate/TimeActivity) · 5010 stale object ·
   6000 business validation (names with ':' tab or newline, overpayments, currency rules, non-US line without a
   tax code, changing a voided transaction) · 6070 Amount != Qty * UnitPrice · 6100 US line tax code not TAX/NON ·
-  6140 duplicate DocNumber · 6240 duplicate name · 6540 transaction with payments applied / deposited payment
+  6140 duplicate DocNumber · 6240 duplicate name (also a name an inactive object still holds: "<name> (deleted)")
+  · 6540 transaction with payments applied / deposited payment
   cannot be voided, deleted or changed · 3001 throttled (HTTP 429, type SERVICE) · 3200 authentication (HTTP 401,
   lower-case body) · 3100 token not valid for this company (HTTP 403) · 10000 system fault (HTTP 500).
 """
@@ -158,6 +159,19 @@ def duplicate_name(name: str) -> Fault:
 		"Duplicate Name Exists Error",
 		"The name supplied already exists. : Another customer, vendor or employee is already using this name "
 		f"({name}). Please use a different name.",
+	)
+
+
+def duplicate_inactive_name(entity: str, listed_as: str, holder_id: str) -> Fault:
+	"""6240 for a name an inactive ("deleted") object still holds: QBO lists it as "<name> (deleted)"."""
+	kind = "product or service" if entity == "Item" else "customer, vendor or employee"
+	if entity == "Account":
+		kind = "account"
+	return Fault(
+		"6240",
+		"Duplicate Name Exists Error",
+		f"The name supplied already exists. : Another {kind} is already using this name ({listed_as}, "
+		f"inactive, Id {holder_id}). Please use a different name.",
 	)
 
 

@@ -7,8 +7,10 @@ Semantics the emulator applies (as QBO does): keywords and entity/field names ar
 (OR, JOIN, sub-queries -> 4000); string comparisons are case-insensitive; `%` is LIKE's only wildcard; a Ref
 field (CustomerRef) compares its value; MetaData.CreateTime/LastUpdatedTime compare as instants; a condition
 on a field the object lacks is false; name-list entities (Customer, Vendor, Employee, Item, Account, TaxCode,
-TaxRate) return only Active = true rows unless the query filters on Active; default order is by Id;
-STARTPOSITION is 1-based; MAXRESULTS defaults to 100 and is capped at 1000.
+TaxRate) return only Active = true rows unless the query filters on Active (`Active IN (true, false)` or
+`Active = false` brings inactive ones); an inactive row's name compares and sorts as QBO lists it
+("Acme (deleted)"); default order is by Id; STARTPOSITION is 1-based; MAXRESULTS defaults to 100 and is capped
+at 1000.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from . import errors
+from .entities import INACTIVE_NAME_FIELDS, INACTIVE_SUFFIX
 from .fields import FIELDS
 from .state import NAME_ENTITIES, canonical
 from .util import parse_time
@@ -308,14 +311,31 @@ def _compare(field_value: object, op: str, literal: object, path: str) -> bool:
 	return a >= b
 
 
-def run(query: Query, rows: list[dict], render: Callable[[dict], dict] | None = None) -> dict:
+def _listed(row: dict, names: tuple[str, ...]) -> dict:
+	"""The row with its name fields as QBO lists an inactive object (a copy only when it is inactive)."""
+	if not names or row.get("Active") is not False:
+		return row
+	out = dict(row)
+	for key in names:
+		if isinstance(out.get(key), str):
+			out[key] += INACTIVE_SUFFIX
+	return out
+
+
+def run(
+	query: Query, rows: list[dict], render: Callable[[dict], dict] | None = None, *, rendered: bool = False
+) -> dict:
 	"""Evaluate a parsed query over stored objects; only the returned page goes through `render` (a copy as
-	QBO shows it), so big tables stay cheap to query. Returns the QueryResponse dict."""
+	QBO shows it), so big tables stay cheap to query. `rendered`: the rows already are as QBO shows them.
+	Returns the QueryResponse dict."""
 	conditions = list(query.where)
 	if query.entity in NAME_ENTITIES and not any(c.path.lower() == "active" for c in conditions):
 		conditions.append(Condition("Active", "=", True))
+	names = () if rendered else INACTIVE_NAME_FIELDS.get(query.entity, ())
 	matched = [
-		row for row in rows if all(_compare(_lookup(row, c.path), c.op, c.value, c.path) for c in conditions)
+		row
+		for row in rows
+		if all(_compare(_lookup(_listed(row, names), c.path), c.op, c.value, c.path) for c in conditions)
 	]
 	if query.count:
 		return {"totalCount": len(matched)}
@@ -323,7 +343,7 @@ def run(query: Query, rows: list[dict], render: Callable[[dict], dict] | None = 
 	for path, desc in reversed(query.order):
 		present = [r for r in matched if _lookup(r, path) is not None]
 		missing = [r for r in matched if _lookup(r, path) is None]
-		present.sort(key=lambda row, p=path: _key(_lookup(row, p), p), reverse=desc)
+		present.sort(key=lambda row, p=path: _key(_lookup(_listed(row, names), p), p), reverse=desc)
 		matched = present + missing
 	page = matched[query.start - 1 : query.start - 1 + query.max_results]
 	if not page:

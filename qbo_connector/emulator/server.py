@@ -28,7 +28,8 @@ Routes (base http://127.0.0.1:PORT):
     GET|POST|DELETE /_emulator/faults                  list / queue (one rule or a list) / clear fault rules
     POST /_emulator/config                             change options (see EmulatorConfig), answers the config
     POST /_emulator/company                            {"realm_id"?, "country"?, "multicurrency"?, "home_currency"?,
-                                                        "custom_txn_numbers"?, "name"?}: a new company, or a mode
+                                                        "custom_txn_numbers"?, "automated_sales_tax"?, "name"?}:
+                                                        a new company, or a mode
                                                         change (country / home currency re-seed it)
     POST /_emulator/act/<action>                       act as a QBO user (see actions.ACTIONS), JSON arguments
     GET  /_emulator/webhooks                           delivery log; POST /_emulator/webhooks/redeliver resends last
@@ -513,7 +514,7 @@ class Handler(BaseHTTPRequestHandler):
 	def _query(self, company: Company, text: str) -> dict:
 		parsed = query.parse(text)
 		if parsed.entity in ("Customer", "Preferences", "CompanyInfo"):  # fields computed at render time
-			return query.run(parsed, entities.all_objects(company, parsed.entity))
+			return query.run(parsed, entities.all_objects(company, parsed.entity), rendered=True)
 		rows = list(company.table(parsed.entity).values())
 		return query.run(parsed, rows, lambda row: entities.render(company, parsed.entity, row))
 
@@ -850,7 +851,8 @@ class EmulatorServer:
 			return self.state.config.to_dict()
 
 	def set_company(self, realm_id: str | None = None, reseed: bool = False, **mode: Any) -> dict:
-		"""Add a company, or change a company's mode. A new country or home currency re-seeds it (data lost)."""
+		"""Add a company, or change a company's mode (country, multicurrency, home_currency, custom_txn_numbers,
+		automated_sales_tax, name). A new country or home currency re-seeds it (data lost)."""
 		realm = str(realm_id or self.realm_id)
 		with self.state.lock:
 			company = self.state.company(realm)
@@ -873,6 +875,8 @@ class EmulatorServer:
 						"custom_txn_numbers": company.custom_txn_numbers,
 						"name": company.name,
 					}
+					if company.automated_sales_tax and "country" not in mode:
+						keep["automated_sales_tax"] = True
 				keep.update({k: v for k, v in mode.items() if v is not None})
 				company = self.state.add_company(realm, **keep)
 			else:
@@ -882,6 +886,10 @@ class EmulatorServer:
 						setattr(company, key, bool(mode[key]))
 				if mode.get("name"):
 					company.name = str(mode["name"])
+				if mode.get("automated_sales_tax") is not None:
+					entities.set_automated_sales_tax(
+						company, bool(mode["automated_sales_tax"]), self.state.now()
+					)
 				company.touch_settings("Preferences", self.state.now())
 			return self.state.snapshot(realm_id=realm)["companies"][realm]
 
@@ -921,6 +929,9 @@ class EmulatorServer:
 	def delete_invoice(self, invoice_id: str, **kwargs: Any) -> dict:
 		return self.act("delete_invoice", invoice_id=invoice_id, **kwargs)
 
+	def delete_payment(self, payment_id: str, **kwargs: Any) -> dict:
+		return self.act("delete_payment", payment_id=payment_id, **kwargs)
+
 	def add_customer(self, display_name: str, **kwargs: Any) -> dict:
 		return self.act("add_customer", display_name=display_name, **kwargs)
 
@@ -930,8 +941,17 @@ class EmulatorServer:
 	def deactivate_customer(self, customer_id: str, **kwargs: Any) -> dict:
 		return self.act("deactivate_customer", customer_id=customer_id, **kwargs)
 
+	def reactivate_customer(self, customer_id: str, **kwargs: Any) -> dict:
+		return self.act("reactivate_customer", customer_id=customer_id, **kwargs)
+
 	def add_item(self, name: str, **kwargs: Any) -> dict:
 		return self.act("add_item", name=name, **kwargs)
+
+	def deactivate_item(self, item_id: str, **kwargs: Any) -> dict:
+		return self.act("deactivate_item", item_id=item_id, **kwargs)
+
+	def reactivate_item(self, item_id: str, **kwargs: Any) -> dict:
+		return self.act("reactivate_item", item_id=item_id, **kwargs)
 
 	# ----- in-process reads for assertions
 

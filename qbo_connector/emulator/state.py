@@ -84,6 +84,10 @@ class Company:
 	balances: dict[str, Decimal] = field(default_factory=dict)  # customer id -> open balance
 	settings_sync: dict[str, int] = field(default_factory=dict)
 	settings_ts: dict[str, float] = field(default_factory=dict)
+	# Automated sales tax (Preferences.TaxPrefs.PartnerTaxEnabled): QBO computes US sales tax itself, at the
+	# rates of the tax code it assigns (ast_code, seeded when AST is first switched on).
+	automated_sales_tax: bool = False
+	ast_code: str | None = None
 
 	@property
 	def tz(self):
@@ -253,9 +257,10 @@ class EmulatorState:
 		home_currency: str | None = None,
 		custom_txn_numbers: bool | None = None,
 		name: str | None = None,
+		automated_sales_tax: bool | None = None,
 	) -> Company:
 		"""Create (or re-create, wiping its data) a seeded company."""
-		from .entities import seed_company
+		from .entities import seed_company, set_automated_sales_tax
 
 		cfg = self.config
 		country = (country or cfg.country).upper()
@@ -275,6 +280,10 @@ class EmulatorState:
 				created_ts=self.now(),
 			)
 			seed_company(company, self.now())
+			if automated_sales_tax:  # asked for: a non-US company refuses it
+				set_automated_sales_tax(company, True, self.now())
+			elif automated_sales_tax is None and cfg.automated_sales_tax and company.is_us:
+				set_automated_sales_tax(company, True, self.now())
 			self.companies[company.realm_id] = company
 			return company
 
@@ -302,6 +311,7 @@ class EmulatorState:
 					"multicurrency": company.multicurrency,
 					"home_currency": company.home_currency,
 					"custom_txn_numbers": company.custom_txn_numbers,
+					"automated_sales_tax": company.automated_sales_tax,
 					"counts": company.counts(),
 					"deleted": {e: len(t) for e, t in company.tombstones.items() if t},
 				}

@@ -16,6 +16,8 @@ from qbo_connector.mapping.text import iso_date, shorten_head, strip_html
 
 ERP_NAME_MAX = 140  # ERPNext Data fields (customer_name, item_code, item_name)
 PULLED_ITEM_TYPES = frozenset(("Service", "NonInventory"))
+# QBO lists a name made inactive ("deleted") as "<name> (deleted)"; the ERPNext record keeps its own name.
+INACTIVE_SUFFIX = " (deleted)"
 
 
 def _ref(value: Any) -> str | None:
@@ -35,9 +37,21 @@ def _erp_name(value: Any) -> str:
 	return shorten_head(" ".join(str(value or "").split()), ERP_NAME_MAX)
 
 
+def active_name(qbo: Mapping[str, Any], value: Any) -> Any:
+	"""A name of a QBO object without the " (deleted)" QBO shows after it while the object is inactive."""
+	if qbo.get("Active") is False and isinstance(value, str) and value.endswith(INACTIVE_SUFFIX):
+		return value[: -len(INACTIVE_SUFFIX)]
+	return value
+
+
 def qbo_customer_to_erpnext(qbo: Mapping[str, Any]) -> dict[str, Any]:
 	"""ERPNext Customer fields from a QBO Customer; the engine adds group, territory and the link."""
-	display = qbo.get("DisplayName") or qbo.get("CompanyName") or qbo.get("FullyQualifiedName") or ""
+	display = (
+		active_name(qbo, qbo.get("DisplayName"))
+		or qbo.get("CompanyName")
+		or active_name(qbo, qbo.get("FullyQualifiedName"))
+		or ""
+	)
 	out: dict[str, Any] = {
 		"doctype": "Customer",
 		"customer_name": _erp_name(display),
@@ -97,7 +111,7 @@ def qbo_item_to_erpnext(qbo: Mapping[str, Any]) -> dict[str, Any] | None:
 	"""
 	if qbo.get("Type") not in PULLED_ITEM_TYPES:
 		return None
-	name = qbo.get("Name") or ""
+	name = active_name(qbo, qbo.get("Name")) or ""
 	code = qbo.get("Sku") or name
 	return {
 		"doctype": "Item",

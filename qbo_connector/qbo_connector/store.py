@@ -81,6 +81,7 @@ CONNECTION_FIELDS = (
 	"push_invoices_on_submit",
 	"push_payments",
 	"reconcile_qbo_payments",
+	"cancel_pulled_payments",
 	"txn_date_from",
 	"auto_push_hours",
 	"pull_interval_minutes",
@@ -226,6 +227,7 @@ class FrappeStore:
 			push_invoices_on_submit=bool(row.push_invoices_on_submit),
 			push_payments=bool(row.push_payments),
 			reconcile_payments=bool(row.reconcile_qbo_payments),
+			cancel_pulled_payments=bool(row.cancel_pulled_payments),
 			txn_date_mode=TXN_DATE_INVOICE_PERIOD
 			if row.txn_date_from == "Invoice Period"
 			else TXN_DATE_POSTING,
@@ -698,6 +700,35 @@ class FrappeStore:
 			set_reference_status(doctype, name, state.capitalize())
 		frappe.get_doc(doctype, name).add_comment("Comment", text=frappe.utils.escape_html(message))
 		self.commit()
+
+	def set_disabled(self, doctype: str, name: str, disabled: bool) -> bool:
+		if not name or not frappe.db.exists(doctype, name):
+			return False
+		if bool(frappe.db.get_value(doctype, name, "disabled")) == bool(disabled):
+			return False
+		doc = frappe.get_doc(doctype, name)
+		doc.disabled = int(bool(disabled))
+		self._save_master(doc)  # a saved document (validations, version history), marked as from QBO
+		return True
+
+	def cancel_payment_entry(self, name: str, state: str, message: str) -> bool:
+		if not name or frappe.db.get_value(PAYMENT_ENTRY, name, "docstatus") != 1:
+			return False
+		frappe.db.savepoint("qbo_cancel_payment_entry")
+		try:
+			entry = frappe.get_doc(PAYMENT_ENTRY, name)
+			entry.flags.ignore_permissions = True
+			entry.flags[FROM_PULL_FLAG] = True
+			with from_pull():
+				entry.cancel()
+		except Exception:
+			frappe.db.rollback(save_point="qbo_cancel_payment_entry")  # nothing half-cancelled stays
+			frappe.clear_last_message()
+			raise
+		set_reference_status(PAYMENT_ENTRY, name, state.capitalize())
+		entry.add_comment("Comment", text=frappe.utils.escape_html(message))
+		self.commit()
+		return True
 
 	# -- concurrency ------------------------------------------------------------------------------------
 	@contextmanager

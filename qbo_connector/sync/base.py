@@ -88,6 +88,9 @@ class Attempt:
 		self.erp_name: str | None = entry.erp_name
 		self.fingerprint: Callable[[], str | None] | None = None
 		self.closed: SyncResult | None = None
+		# What a failure message starts with when the log row's doctype/name do not say it (a pull row names
+		# a QBO object; its failure must also name the ERPNext record it concerns).
+		self.subject: str | None = None
 
 	def produced(self, doctype: str, name: str) -> None:
 		"""Name the ERPNext document this (pull) attempt created or changed, so its log row links to it."""
@@ -197,7 +200,7 @@ class Attempt:
 			)
 		if self.response is None and failure.detail is not None:
 			self.response = failure.detail
-		label = doc_label(self.entry.doctype, self.entry.name)
+		label = self.subject or doc_label(self.entry.doctype, self.entry.name)
 		message = failure.message
 		if label and not message.startswith(label):
 			message = f"{label}: {message}"

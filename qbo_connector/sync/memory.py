@@ -282,6 +282,32 @@ class MemoryStore:
 				doc["qbo_state"] = state
 				doc["qbo_message"] = message
 
+	def set_disabled(self, doctype: str, name: str, disabled: bool) -> bool:
+		with self._mutex:
+			doc = self._docs.get((doctype, name))
+			if doc is None or bool(doc.get("disabled")) == bool(disabled):
+				return False
+			doc["disabled"] = int(bool(disabled))
+			return True
+
+	def cancel_payment_entry(self, name: str, state: str, message: str) -> bool:
+		with self._mutex:
+			doc = self._docs.get((PAYMENT_ENTRY, name))
+			if doc is None or doc.get("docstatus") != 1:
+				return False
+			doc["docstatus"] = 2
+			doc["qbo_state"] = state
+			doc["qbo_message"] = message
+			for ref in doc.get("references") or []:  # what the entry paid is outstanding again
+				inv = self._docs.get(
+					(ref.get("reference_doctype") or "Sales Invoice", ref.get("reference_name"))
+				)
+				if inv is not None and inv.get("outstanding_amount") is not None:
+					inv["outstanding_amount"] = round(
+						float(inv["outstanding_amount"]) + float(ref.get("allocated_amount") or 0), 2
+					)
+			return True
+
 	# -- concurrency ------------------------------------------------------------------------------------
 	@contextmanager
 	def lock(self, key: str) -> Iterator[None]:

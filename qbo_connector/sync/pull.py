@@ -1,9 +1,15 @@
 """QBO -> ERPNext: CDC pull since a watermark, webhooks, and the per-object rules both share.
 
-- Customers and Service/NonInventory items are upserted (inactive/deleted in QBO -> disabled).
+- Customers and Service/NonInventory items are upserted. One made inactive (QBO's "delete" of a name) is
+  disabled in ERPNext, and enabled again when QBO reactivates it; an inactive one ERPNext never had is not
+  created (counted in the pull's row). Every full query asks for inactive names too (`Active IN (true,false)`):
+  without it QBO answers active ones only, and a long gap would hide every name made inactive meanwhile.
 - A payment made in QBO against invoices we pushed becomes one Payment Entry, linked to the QBO payment so
   it is never created twice; payments we pushed ourselves come back through CDC and are skipped (no echo).
+  When that QBO payment is voided or deleted, its Payment Entry is cancelled (switch cancel_pulled_payments,
+  else flagged); a payment ERPNext pushed that is voided or deleted in QBO is flagged, never cancelled.
 - A pushed invoice voided or deleted in QBO is flagged on the ERPNext invoice, never cancelled.
+- A failed row names the ERPNext record its QBO object concerns, when there is one.
 - The watermark moves only after the rows before it were applied; a failed row holds it back.
 - Every object is compared with what was last applied (SyncToken, LastUpdatedTime), so duplicate and
   out-of-order webhooks, and CDC re-reading what a webhook already applied, change nothing.
@@ -23,7 +29,7 @@ from qbo_connector.qbo.webhooks import WebhookEvent
 from . import ids
 from .base import Attempt, EngineBase, money, parse_time, updated_at
 from .mapper import customer_to_erpnext, item_to_erpnext, payment_to_erpnext
-from .outcome import PullResult, SyncResult
+from .outcome import PullResult, SyncError, SyncResult
 from .push import _note_head, is_voided
 from .store import CUSTOMER, ITEM, PAYMENT_ENTRY, SALES_INVOICE, ConnectionConfig, Link, LogEntry
 
@@ -32,6 +38,8 @@ logger = logging.getLogger(__name__)
 # Applied in this order: payments need their customers and invoices known first.
 PULL_ENTITIES = ("Customer", "Item", "Invoice", "CreditMemo", "Payment")
 PULLED_ITEM_TYPES = ("Service", "NonInventory")
+# Name-list entities: QBO's query answers only active ones unless the WHERE asks about Active.
+NAME_LIST_ENTITIES = ("Customer", "Item", "Vendor", "Employee")
 CDC_MAX_ROWS = 1000
 WATERMARK_KEY = "cdc"
 
@@ -41,6 +49,16 @@ def _sync_token(obj: dict[str, Any]) -> int | None:
 		return int(obj.get("SyncToken"))  # type: ignore[arg-type]
 	except (TypeError, ValueError):
 		return None
+
+
+def is_gone(obj: dict[str, Any]) -> bool:
+	"""A QBO object deleted (CDC/webhook tombstone) or, for a transaction, voided."""
+	return obj.get("status") == "Deleted" or is_voided(obj)
+
+
+def is_inactive(obj: dict[str, Any]) -> bool:
+	"""A name-list object made inactive in QBO (its "delete"), or a tombstone of one."""
+	return obj.get("status") == "Deleted" or obj.get("Active") is False
 
 
 def is_newer(obj: dict[str, Any], link: Link | None) -> bool:
@@ -109,6 +127,8 @@ class PullMixin(EngineBase):
 	@staticmethod
 	def _query_since(client: QBOClient, entity: str, since: datetime | None) -> list[dict[str, Any]]:
 		query = Query(entity)
+		if entity in NAME_LIST_ENTITIES:
+			query.where("Active", "IN", [True, False])  # else QBO hides every name made inactive
 		if since is not None:
 			query.where("MetaData.LastUpdatedTime", ">=", since.isoformat())
 		query.order_by("MetaData.LastUpdatedTime")
@@ -125,6 +145,7 @@ class PullMixin(EngineBase):
 		latest: datetime | None = None
 		failed_at: datetime | None = None
 		unstamped_failure = False
+		inactive = 0
 		for entity in PULL_ENTITIES:
 			rows = sorted(changes.get(entity) or [], key=lambda r: parse_time(updated_at(r)) or now)
 			for obj in rows:
@@ -137,8 +158,10 @@ class PullMixin(EngineBase):
 						unstamped_failure = True
 					else:
 						failed_at = stamp if failed_at is None else min(failed_at, stamp)
-				elif outcome.action in ("skipped", "echo", "stale", "ignored"):
+				elif outcome.action in ("skipped", "echo", "stale", "ignored", "inactive"):
 					result.skipped += 1
+					if outcome.action == "inactive":
+						inactive += 1
 				else:
 					result.applied += 1
 				if stamp is not None:
@@ -157,9 +180,15 @@ class PullMixin(EngineBase):
 		else:
 			result.watermark = since
 		mode = "full query" if full else "CDC"
+		not_created = (
+			f" ({inactive} of them inactive in QuickBooks and never in ERPNext: not created)"
+			if inactive
+			else ""
+		)
 		result.message = (
 			f"Pulled {result.seen} QuickBooks changes by {mode}: {result.applied} applied, "
-			f"{result.skipped} unchanged or not ours, {result.failed} failed; watermark {result.watermark}."
+			f"{result.skipped} unchanged or not ours{not_created}, {result.failed} failed; "
+			f"watermark {result.watermark}."
 		)
 		result.status = "Warning" if result.failed else "Success"
 		return at.finish(result.status, result.message, retryable=False)
@@ -175,14 +204,15 @@ class PullMixin(EngineBase):
 	) -> SyncResult:
 		"""Apply one QBO object to ERPNext. Quiet no-ops (echo, stale, not ours) write no log row; anything
 		that changes ERPNext or fails does."""
-		quiet = self._quiet(config, entity, obj) or self._note_only(config, entity, obj)
+		unknown = self._inactive_unknown(config, entity, obj)
+		quiet = unknown or self._quiet(config, entity, obj) or self._note_only(config, entity, obj)
 		if quiet is not None:
 			return SyncResult(
 				status="Skipped",
 				message=quiet,
 				qbo_entity=entity,
 				qbo_id=str(obj.get("Id")),
-				action="skipped",
+				action="inactive" if unknown else "skipped",
 			)
 		entry = self._entry("pull_entity", config, entity, str(obj.get("Id")), retry_of=retry_of)
 		entry.qbo_entity, entry.qbo_id = entity, str(obj.get("Id"))
@@ -193,6 +223,7 @@ class PullMixin(EngineBase):
 		self, at: Attempt, config: ConnectionConfig, entity: str, obj: dict[str, Any]
 	) -> SyncResult:
 		at.response = obj
+		at.subject = self._subject(config, entity, str(obj.get("Id")))
 		with self.store.lock(f"{config.realm_id}:qbo:{entity}:{obj.get('Id')}"):
 			if entity == CUSTOMER:
 				return self._apply_customer(at, config, obj)
@@ -206,6 +237,23 @@ class PullMixin(EngineBase):
 			"Skipped", f"QuickBooks {entity} changes are not applied to ERPNext.", action="ignored"
 		)
 
+	def _subject(self, config: ConnectionConfig, entity: str, qbo_id: str) -> str:
+		"""How a failed pull row names what it concerns: the QBO object and the ERPNext record linked to it."""
+		link = self.store.find_link(config.realm_id, entity, qbo_id)
+		if link is None:
+			return f"QuickBooks {entity} {qbo_id}"
+		return f"QuickBooks {entity} {qbo_id} (ERPNext {link.doctype} {link.name})"
+
+	def _inactive_unknown(self, config: ConnectionConfig, entity: str, obj: dict[str, Any]) -> str | None:
+		"""A customer or item inactive (or deleted) in QBO that ERPNext never had is not created: a disabled
+		copy of a name QBO retired would only be noise, and adopting a same-named ERPNext record to disable
+		it could disable the wrong one."""
+		if entity not in (CUSTOMER, ITEM) or not is_inactive(obj):
+			return None
+		if self.store.find_link(config.realm_id, entity, str(obj.get("Id"))) is not None:
+			return None
+		return f"QuickBooks {entity.lower()} {obj.get('Id')} is inactive there and was never in ERPNext: not created."
+
 	def _quiet(self, config: ConnectionConfig, entity: str, obj: dict[str, Any]) -> str | None:
 		"""Why obj needs no work at all (so CDC re-reads and echoes do not flood the log), else None."""
 		qbo_id = str(obj.get("Id"))
@@ -218,7 +266,8 @@ class PullMixin(EngineBase):
 			if link.state != "synced":
 				return f"{entity} {qbo_id} is already {link.state}."
 		if entity == "Payment":
-			if link is not None and link.origin == "push":
+			if link is not None and link.origin == "push" and not (is_gone(obj) and link.state == "synced"):
+				# A payment ERPNext made that QBO voided or deleted is not an echo: it is flagged below.
 				return f"Payment {qbo_id} was sent from ERPNext (echo)."
 			if link is None and self._being_pushed(config, obj):
 				# QBO notifies as soon as our create commits, before the pushing worker has stored the id.
@@ -272,61 +321,72 @@ class PullMixin(EngineBase):
 		self.store.save_link(link)
 
 	def _apply_customer(self, at: Attempt, config: ConnectionConfig, obj: dict[str, Any]) -> SyncResult:
-		link = self.store.find_link(config.realm_id, CUSTOMER, str(obj["Id"]))
-		if obj.get("status") == "Deleted":
-			if link is None:
-				return at.finish(
-					"Skipped",
-					f"Deleted QuickBooks customer {obj['Id']} was never in ERPNext.",
-					action="ignored",
-				)
-			self.store.upsert_customer(config.company, {"disabled": 1}, name=link.name)
-			self._save_pull_link(config, CUSTOMER, link.name, CUSTOMER, obj, link, state="deleted")
-			at.produced(CUSTOMER, link.name)
-			return at.finish(
-				"Success", f"Customer {link.name} disabled: deleted in QuickBooks.", action="updated"
-			)
-		data = customer_to_erpnext(obj)
-		name = self.store.upsert_customer(config.company, data, name=link.name if link else None)
-		self._save_pull_link(config, CUSTOMER, name, CUSTOMER, obj, link)
-		at.produced(CUSTOMER, name)
-		verb = "Updated" if link else "Created or matched"
-		state = " (disabled: inactive in QuickBooks)" if data.get("disabled") else ""
-		return at.finish(
-			"Success",
-			f"{verb} Customer {name} from QuickBooks customer {obj['Id']}{state}.",
-			action="updated" if link else "created",
-		)
+		return self._apply_name(at, config, CUSTOMER, obj)
 
 	def _apply_item(self, at: Attempt, config: ConnectionConfig, obj: dict[str, Any]) -> SyncResult:
-		link = self.store.find_link(config.realm_id, ITEM, str(obj["Id"]))
-		if obj.get("status") == "Deleted":
-			if link is None:
-				return at.finish(
-					"Skipped", f"Deleted QuickBooks item {obj['Id']} was never in ERPNext.", action="ignored"
-				)
-			self.store.upsert_item(config.company, {"disabled": 1}, name=link.name)
-			self._save_pull_link(config, ITEM, link.name, ITEM, obj, link, state="deleted")
-			at.produced(ITEM, link.name)
-			return at.finish(
-				"Success", f"Item {link.name} disabled: deleted in QuickBooks.", action="updated"
-			)
-		data = item_to_erpnext(obj)
-		if data is None:
+		return self._apply_name(at, config, ITEM, obj)
+
+	def _apply_name(
+		self, at: Attempt, config: ConnectionConfig, doctype: str, obj: dict[str, Any]
+	) -> SyncResult:
+		"""A QBO customer or item onto its ERPNext record. Active state moves only on QBO's transitions: made
+		inactive (or deleted) -> disabled, reactivated -> enabled again; a record someone disabled in ERPNext
+		is not re-enabled by an ordinary change in QBO."""
+		entity = doctype  # Customer -> Customer, Item -> Item
+		kind = entity.lower()
+		link = self.store.find_link(config.realm_id, entity, str(obj["Id"]))
+		deleted = obj.get("status") == "Deleted"
+		if link is None and is_inactive(obj):  # reached by a retry; apply_change filters these quietly
 			return at.finish(
 				"Skipped",
-				f"QuickBooks item {obj['Id']} is not a Service or NonInventory item.",
+				f"QuickBooks {kind} {obj['Id']} is inactive there and was never in ERPNext: not created.",
 				action="ignored",
 			)
-		name = self.store.upsert_item(config.company, data, name=link.name if link else None)
-		self._save_pull_link(config, ITEM, name, ITEM, obj, link)
-		at.produced(ITEM, name)
-		verb = "Updated" if link else "Created or matched"
-		return at.finish(
-			"Success",
-			f"{verb} Item {name} from QuickBooks item {obj['Id']}.",
-			action="updated" if link else "created",
-		)
+		data: dict[str, Any] | None = None
+		if not deleted:
+			data = customer_to_erpnext(obj) if doctype == CUSTOMER else item_to_erpnext(obj)
+			if data is None:
+				return at.finish(
+					"Skipped",
+					f"QuickBooks item {obj['Id']} is not a Service or NonInventory item.",
+					action="ignored",
+				)
+		upsert = self.store.upsert_customer if doctype == CUSTOMER else self.store.upsert_item
+		if link is None:
+			assert data is not None
+			name = upsert(config.company, data, name=None)
+			self._save_pull_link(config, doctype, name, entity, obj, None)
+			at.produced(doctype, name)
+			return at.finish(
+				"Success",
+				f"Created or matched {doctype} {name} from QuickBooks {kind} {obj['Id']}.",
+				action="created",
+			)
+		name = link.name
+		if data is not None:
+			data.pop("disabled", None)  # moved below, on QBO's transitions only
+			name = upsert(config.company, data, name=link.name)
+		at.produced(doctype, name)
+		label = f"{doctype} {name}"
+		source = f"QuickBooks {kind} {obj['Id']}"
+		if is_inactive(obj):
+			changed = self.store.set_disabled(doctype, name, True)
+			self._save_pull_link(config, doctype, name, entity, obj, link, state="deleted")
+			why = "deleted" if deleted else "made inactive"
+			if changed:
+				message = f"{label} disabled: {source} was {why} in QuickBooks."
+			else:
+				message = f"{label} stays disabled: {source} is {why} in QuickBooks."
+			return at.finish("Success", message, action="updated")
+		if link.state == "deleted":  # reactivated in QBO
+			changed = self.store.set_disabled(doctype, name, False)
+			self._save_pull_link(config, doctype, name, entity, obj, link)
+			word = "enabled again" if changed else "already enabled"
+			return at.finish(
+				"Success", f"{label} {word}: {source} was made active again in QuickBooks.", action="updated"
+			)
+		self._save_pull_link(config, doctype, name, entity, obj, link)
+		return at.finish("Success", f"Updated {label} from {source}.", action="updated")
 
 	def _apply_invoice(
 		self, at: Attempt, config: ConnectionConfig, entity: str, obj: dict[str, Any]
@@ -364,19 +424,15 @@ class PullMixin(EngineBase):
 	def _apply_payment(self, at: Attempt, config: ConnectionConfig, obj: dict[str, Any]) -> SyncResult:
 		realm = config.realm_id
 		link = self.store.find_link(realm, "Payment", str(obj["Id"]))
-		gone = obj.get("status") == "Deleted" or is_voided(obj)
+		gone = is_gone(obj)
+		state = "deleted" if obj.get("status") == "Deleted" else "voided"
+		if link is not None and link.origin == "push":  # ERPNext made it; QBO voided or deleted it (_quiet)
+			return self._pushed_payment_gone(at, config, obj, link, state)
 		if link is not None:  # made here from this payment before
 			at.produced(link.doctype, link.name)
-			self._save_pull_link(
-				config, link.doctype, link.name, "Payment", obj, link, state="voided" if gone else "synced"
-			)
 			if gone:
-				message = (
-					f"QuickBooks payment {obj['Id']} was voided or deleted; cancel Payment Entry {link.name} "
-					"in ERPNext if that is right."
-				)
-				self.store.flag_qbo_state(PAYMENT_ENTRY, link.name, "voided", message)
-				return at.finish("Warning", message, action="voided")
+				return self._pulled_payment_gone(at, config, obj, link, state)
+			self._save_pull_link(config, link.doctype, link.name, "Payment", obj, link)
 			return at.finish(
 				"Warning",
 				f"QuickBooks payment {obj['Id']} changed after Payment Entry {link.name} was made from it; "
@@ -406,6 +462,8 @@ class PullMixin(EngineBase):
 				f"QuickBooks payment {obj['Id']} pays no invoice sent from ERPNext.",
 				action="ignored",
 			)
+		paying = ", ".join(sorted({*invoices.values(), *credit_notes.values()}))
+		at.subject = f"QuickBooks Payment {obj['Id']} (for ERPNext {SALES_INVOICE} {paying})"
 		data, notes = payment_to_erpnext(obj, invoices, credit_notes, customer or "", config)
 		name = self.store.create_payment_entry(config.company, data, str(obj["Id"]))
 		self._save_pull_link(config, PAYMENT_ENTRY, name, "Payment", obj, None)
@@ -415,6 +473,82 @@ class PullMixin(EngineBase):
 		if notes:
 			message += " Notes: " + "; ".join(notes)
 		return at.finish("Warning" if notes else "Success", message, action="created")
+
+	def _pulled_payment_gone(
+		self, at: Attempt, config: ConnectionConfig, obj: dict[str, Any], link: Link, state: str
+	) -> SyncResult:
+		"""A QBO payment the pull turned into a Payment Entry is voided or deleted in QBO: cancel the entry
+		(switch on), else flag it; when ERPNext refuses the cancel, flag it and say why. The link moves only
+		once that is done, so a retry after a crash does it again."""
+		name, qbo_id = link.name, obj["Id"]
+		flag = (
+			f"QuickBooks payment {qbo_id} of Payment Entry {name} was {state} in QuickBooks; cancel Payment "
+			f"Entry {name} in ERPNext if that is right."
+		)
+
+		def done() -> None:
+			self._save_pull_link(config, link.doctype, name, "Payment", obj, link, state=state)
+
+		if not config.cancel_pulled_payments:
+			self.store.flag_qbo_state(PAYMENT_ENTRY, name, state, flag)
+			done()
+			return at.finish("Warning", flag, action=state)
+		reason = f"Cancelled because QuickBooks payment {qbo_id} was {state} in QuickBooks."
+		try:
+			cancelled = self.store.cancel_payment_entry(name, state, reason)
+		except SyncError as exc:
+			if exc.retryable:
+				raise
+			cancelled, refused = False, exc.message
+		except Exception as exc:  # noqa: BLE001 - ERPNext refused the cancel: flag the entry instead
+			cancelled, refused = False, str(exc) or type(exc).__name__
+		else:
+			refused = None
+		if refused is not None:
+			message = (
+				f"QuickBooks payment {qbo_id} was {state} in QuickBooks, but Payment Entry {name} could not be "
+				f"cancelled automatically ({refused}); cancel it in ERPNext."
+			)
+			self.store.flag_qbo_state(PAYMENT_ENTRY, name, state, message)
+			done()
+			return at.finish("Warning", message, action=state)
+		done()
+		if not cancelled:
+			return at.finish(
+				"Success",
+				f"Payment Entry {name} is not submitted (already cancelled?); QuickBooks payment {qbo_id} was "
+				f"{state} in QuickBooks.",
+				action=state,
+			)
+		return at.finish(
+			"Success",
+			f"Payment Entry {name} cancelled: QuickBooks payment {qbo_id} was {state} in QuickBooks.",
+			action="cancelled",
+		)
+
+	def _pushed_payment_gone(
+		self, at: Attempt, config: ConnectionConfig, obj: dict[str, Any], link: Link, state: str
+	) -> SyncResult:
+		"""A payment ERPNext pushed was voided or deleted in QBO: flag the Payment Entry, never cancel it (it
+		is the accountant's document). Our own void of a cancelled entry racing its link update is not news."""
+		name = link.name
+		at.produced(link.doctype, name)
+		doc = self.store.get_doc(link.doctype, name) or {}
+		if doc.get("docstatus") == 2:
+			self._save_pull_link(config, link.doctype, name, "Payment", obj, link, state=state)
+			return at.finish(
+				"Skipped",
+				f"{link.doctype} {name} is cancelled in ERPNext; its QuickBooks payment {obj['Id']} is {state}.",
+				action="skipped",
+			)
+		message = (
+			f"QuickBooks payment {obj['Id']} of {link.doctype} {name} was {state} in QuickBooks. The Payment "
+			"Entry was not cancelled: cancel it in ERPNext if the change was intended, or record the payment "
+			"in QuickBooks again."
+		)
+		self.store.flag_qbo_state(link.doctype, name, state, message)
+		self._save_pull_link(config, link.doctype, name, "Payment", obj, link, state=state)
+		return at.finish("Warning", message, action=state)
 
 	# -- webhooks -----------------------------------------------------------------------------------------
 	def handle_webhook(self, events: list[WebhookEvent]) -> PullResult:
@@ -433,13 +567,13 @@ class PullMixin(EngineBase):
 			if config is None or not config.enabled or event.entity not in PULL_ENTITIES:
 				result.skipped += 1
 				continue
-			outcome = self.pull_entity(
-				config, event.entity, event.entity_id, deleted=event.operation == "Delete"
-			)
+			# QBO announces a name made inactive as Delete: the object is still there to read.
+			deleted = event.operation == "Delete" and event.entity not in NAME_LIST_ENTITIES
+			outcome = self.pull_entity(config, event.entity, event.entity_id, deleted=deleted)
 			if outcome.status == "Failed":
 				self.store.release_event(key)  # a redelivery (or CDC) gets another go
 				result.failed += 1
-			elif outcome.action in ("skipped", "ignored"):
+			elif outcome.action in ("skipped", "ignored", "inactive"):
 				result.skipped += 1
 			else:
 				result.applied += 1
@@ -465,6 +599,7 @@ class PullMixin(EngineBase):
 		entry.qbo_entity, entry.qbo_id = entity, str(entity_id)
 
 		def work(at: Attempt) -> SyncResult:
+			at.subject = self._subject(config, entity, str(entity_id))  # a failed read names the record
 			obj: dict[str, Any] = {"Id": str(entity_id), "status": "Deleted"}
 			if not deleted:
 				try:
@@ -472,9 +607,10 @@ class PullMixin(EngineBase):
 				except NotFoundError:
 					pass  # gone from QBO: treated as deleted
 			at.response = obj
-			quiet = self._quiet(config, entity, obj) or self._note_only(config, entity, obj)
+			unknown = self._inactive_unknown(config, entity, obj)
+			quiet = unknown or self._quiet(config, entity, obj) or self._note_only(config, entity, obj)
 			if quiet is not None:
-				return at.finish("Skipped", quiet, action="skipped")
+				return at.finish("Skipped", quiet, action="inactive" if unknown else "skipped")
 			return self._apply_in(at, config, entity, obj)
 
 		return self._run(entry, work)

@@ -62,6 +62,9 @@ class ConnectionConfig:
 	push_invoices_on_submit: bool = True
 	push_payments: bool = True
 	reconcile_payments: bool = True
+	# A Payment Entry made from a QBO payment is cancelled when that payment is voided/deleted in QBO (off: only
+	# flagged). Entries made in ERPNext and pushed are only ever flagged.
+	cancel_pulled_payments: bool = True
 	txn_date_mode: str = TXN_DATE_POSTING
 	auto_push_hours: float = 0.0  # 0 = off
 	pull_interval_minutes: int = 15
@@ -245,6 +248,17 @@ class Store(Protocol):
 
 	def flag_qbo_state(self, doctype: str, name: str, state: str, message: str) -> None:
 		"""Mark an ERPNext document as voided/deleted in QBO (a visible flag; never cancels it)."""
+
+	def set_disabled(self, doctype: str, name: str, disabled: bool) -> bool:
+		"""Disable a Customer or Item because QBO made it inactive or deleted it (disabled=True), or enable it
+		again because QBO reactivated it. Written as a pull (never pushed back). Returns whether the flag
+		changed (False also when the record does not exist)."""
+
+	def cancel_payment_entry(self, name: str, state: str, message: str) -> bool:
+		"""Cancel a submitted Payment Entry the pull made from a QBO payment that was voided or deleted there
+		(state "voided" / "deleted"), leaving `message` on it. Written as a pull: the cancel is not sent to QBO.
+		Returns False when there was nothing to cancel (not submitted, already cancelled, missing); raises
+		when ERPNext refuses the cancel (the engine then flags the entry instead)."""
 
 	# -- concurrency ------------------------------------------------------------------------------------
 	def lock(self, key: str) -> AbstractContextManager[None]:

@@ -106,12 +106,17 @@ def test_inactive_names_are_hidden_unless_asked(people: Api) -> None:
 		"customer", {"Id": pine["Id"], "SyncToken": pine["SyncToken"], "sparse": True, "Active": False}
 	)
 	assert names(people, "select * from Customer where DisplayName = 'Pine Inc'") == []
-	assert names(people, "select * from Customer where DisplayName = 'Pine Inc' and Active = false") == [
-		"Pine Inc"
-	]
+	# QBO lists an inactive name as "<name> (deleted)", in answers and in comparisons
+	assert names(people, "select * from Customer where DisplayName = 'Pine Inc' and Active = false") == []
+	assert names(
+		people, "select * from Customer where DisplayName = 'Pine Inc (deleted)' and Active = false"
+	) == ["Pine Inc (deleted)"]
 	assert names(
 		people, "select * from Customer where Active IN (true, false) and DisplayName LIKE 'Pine%'"
-	) == ["Pine Inc"]
+	) == ["Pine Inc (deleted)"]
+	assert "Pine Inc (deleted)" in names(people, "select * from Customer where Active = false")
+	everyone = names(people, "select * from Customer where Active IN (true, false)")
+	assert "Pine Inc (deleted)" in everyone and "Oak Corp" in everyone
 
 
 def test_select_fields_and_python_quickbooks_style(people: Api) -> None:

@@ -112,7 +112,7 @@ def test_user_actions_change_state_like_real_writes(emu: EmulatorServer, api: Ap
 		for key, rows in entry.items():
 			if isinstance(rows, list):
 				found[key] = {row["Id"]: row for row in rows}
-	assert found["Customer"][customer["Id"]]["DisplayName"] == "Acted Company"
+	assert found["Customer"][customer["Id"]]["DisplayName"] == "Acted Company (deleted)"  # inactive
 	assert found["Invoice"][c["Id"]]["status"] == "Deleted"
 	assert item["Id"] in found["Item"]
 	assert several["Id"] in found["Payment"]

@@ -173,6 +173,33 @@ class TestSyncFlow(SyncTestCase):
 		tasks.pull_connection(COMPANY)
 		self.assertEqual(self._assert_half_paid(invoice, payment), entry)
 
+	def test_qbo_payment_voided_after_the_pull_cancels_its_payment_entry(self) -> None:
+		invoice, _link, payment = self._half_paid_in_qbo()
+		tasks.pull_connection(COMPANY)
+		entry = self._assert_half_paid(invoice, payment)
+		self.emu.void_payment(payment["Id"])
+		result = tasks.pull_connection(COMPANY)
+		self.assertEqual(result["status"], "Success", result["message"])
+		self.assertEqual(frappe.db.get_value("Payment Entry", entry, "docstatus"), 2)
+		self.assertEqual(
+			flt(frappe.db.get_value("Sales Invoice", invoice.name, "outstanding_amount")),
+			flt(invoice.grand_total),
+		)
+		self.assertEqual(self.link_of("Payment Entry", entry).state, "Voided")
+		message = frappe.db.get_value(
+			"QBO Sync Log",
+			{
+				"operation": "pull_entity",
+				"reference_name": entry,
+				"status": "Success",
+				"qbo_id": payment["Id"],
+			},
+			"message",
+			order_by="creation desc",
+		)
+		self.assertIn(f"Payment Entry {entry} cancelled", message)
+		self.assertEqual(self.jobs.calls, [])  # the cancel made from QBO is not sent back as a void
+
 	def test_duplicate_webhook_is_harmless(self) -> None:
 		invoice, link, payment = self._half_paid_in_qbo()
 		body = json.dumps(

@@ -248,3 +248,69 @@ class TestFrappeStore(SyncTestCase):
 		self.assertEqual(self.store.upsert_item(COMPANY, {"disabled": 1}, name=code), code)
 		self.assertEqual(frappe.db.get_value("Item", code, "disabled"), 1)
 		self.assertEqual(self.jobs.calls, [])  # nothing made from QBO is queued for QBO
+
+	def test_cancel_pulled_payments_is_read_from_the_connection(self) -> None:
+		self.assertTrue(self.store.get_config(COMPANY).cancel_pulled_payments)  # on by default
+		frappe.db.set_value("QBO Connection", COMPANY, "cancel_pulled_payments", 0)
+		try:
+			self.assertFalse(self.store.get_config(COMPANY).cancel_pulled_payments)
+			self.assertFalse(self.store.get_config_for_realm(self.realm).cancel_pulled_payments)
+		finally:
+			frappe.db.set_value("QBO Connection", COMPANY, "cancel_pulled_payments", 1)
+			frappe.db.commit()
+
+	def test_set_disabled_disables_and_enables_customers_and_items(self) -> None:
+		customer = self.store.upsert_customer(
+			COMPANY, {"customer_name": f"QBO Retired {random_string(6)}", "disabled": 0}
+		)
+		code = f"QBO-RETIRED-{random_string(6)}"
+		self.store.upsert_item(COMPANY, {"item_code": code, "item_name": "Retired", "is_stock_item": 0})
+		for doctype, name in (("Customer", customer), ("Item", code)):
+			self.assertTrue(self.store.set_disabled(doctype, name, True))
+			self.assertEqual(frappe.db.get_value(doctype, name, "disabled"), 1)
+			self.assertFalse(self.store.set_disabled(doctype, name, True))  # no change, no save
+			self.assertTrue(self.store.set_disabled(doctype, name, False))
+			self.assertEqual(frappe.db.get_value(doctype, name, "disabled"), 0)
+		self.assertFalse(self.store.set_disabled("Customer", "No such customer " + random_string(6), True))
+		self.assertEqual(self.jobs.calls, [])  # nothing is sent back to QBO
+
+	def test_cancel_payment_entry_made_from_qbo(self) -> None:
+		from frappe.utils import flt, nowdate
+
+		from qbo_connector.qbo_connector.tests.sync_utils import BANK_ACCOUNT, make_invoice
+
+		invoice = make_invoice([(SERVICE_ITEM, 1, 80)])
+		self.jobs.calls.clear()  # its on_submit push is not what this test is about
+		qbo_id = "9" + random_string(6)
+		name = self.store.create_payment_entry(
+			COMPANY,
+			{
+				"party": CUSTOMER,
+				"posting_date": nowdate(),
+				"paid_amount": 30,
+				"received_amount": 30,
+				"paid_to": BANK_ACCOUNT,
+				"reference_no": f"QBO Payment {qbo_id}",
+				"references": [
+					{
+						"reference_doctype": "Sales Invoice",
+						"reference_name": invoice.name,
+						"allocated_amount": 30,
+					}
+				],
+			},
+			qbo_id,
+		)
+		self.assertEqual(flt(frappe.db.get_value("Sales Invoice", invoice.name, "outstanding_amount")), 50)
+		message = f"Cancelled because QuickBooks payment {qbo_id} was voided in QuickBooks."
+		self.assertTrue(self.store.cancel_payment_entry(name, "voided", message))
+		self.assertEqual(frappe.db.get_value("Payment Entry", name, "docstatus"), 2)
+		self.assertEqual(frappe.db.get_value("Payment Entry", name, "qbo_status"), "Voided")
+		self.assertEqual(flt(frappe.db.get_value("Sales Invoice", invoice.name, "outstanding_amount")), 80)
+		comments = frappe.get_all(
+			"Comment", {"reference_doctype": "Payment Entry", "reference_name": name}, pluck="content"
+		)
+		self.assertTrue(any(qbo_id in (c or "") for c in comments))
+		self.assertFalse(self.store.cancel_payment_entry(name, "voided", message))  # already cancelled
+		self.assertFalse(self.store.cancel_payment_entry("ACC-PAY-NONE-" + random_string(6), "voided", "x"))
+		self.assertEqual(self.jobs.calls, [])  # the cancel is not sent to QBO as a void

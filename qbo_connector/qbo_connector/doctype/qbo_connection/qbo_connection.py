@@ -30,6 +30,7 @@ class QBOConnection(Document):
 		auto_apply_credits: DF.Check
 		auto_push_hours: DF.Int
 		automated_sales_tax: DF.Check
+		cancel_pulled_payments: DF.Check
 		company: DF.Link
 		connected_by: DF.Link | None
 		create_deposits: DF.Check
