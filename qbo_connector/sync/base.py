@@ -217,11 +217,12 @@ class Attempt:
 		"""Close the row for an exception, naming the document when the error does not already."""
 		failure = classify(exc, self.entry.attempts)
 		if failure.code == INTERNAL_CODE:
+			# The redacted traceback, not exc_info: worker logs are read by more people than admins.
 			logger.error(
-				"sync %s of %s failed unexpectedly",
+				"sync %s of %s failed unexpectedly\n%s",
 				self.entry.operation,
 				doc_label(self.entry.doctype, self.entry.name),
-				exc_info=exc,
+				failure.traceback,
 			)
 		if self.response is None and failure.detail is not None:
 			self.response = failure.detail

@@ -225,7 +225,12 @@ def test_a_live_worker_that_ends_after_the_sweep_still_writes_its_verdict(
 
 
 def test_an_internal_error_is_retried_a_bounded_number_of_times_then_fails_with_a_redacted_traceback(
-	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer, clock: Clock, monkeypatch: pytest.MonkeyPatch
+	engine: SyncEngine,
+	store: MemoryStore,
+	emu: EmulatorServer,
+	clock: Clock,
+	monkeypatch: pytest.MonkeyPatch,
+	caplog: pytest.LogCaptureFixture,
 ) -> None:
 	client = engine.client(emu.realm_id)
 	tokens = client.token_provider.store.load()
@@ -261,6 +266,9 @@ def test_an_internal_error_is_retried_a_bounded_number_of_times_then_fails_with_
 		for secret in secrets:
 			assert secret not in row.traceback and secret not in row.message, (row.id, secret)
 		assert "***" in row.traceback
+	assert "broken_mapping" in caplog.text  # the worker's log has the traceback too, redacted as well
+	for secret in secrets:
+		assert secret not in caplog.text
 
 
 def test_an_internal_error_classified_by_its_caller_is_bounded_too(
