@@ -35,7 +35,7 @@ from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
 from qbo_connector.qbo_connector.locks import LockTimeout, redis_lock
 from qbo_connector.qbo_connector.settings import CONNECTION
 from qbo_connector.qbo_connector.status import STATUS_DOCTYPES, set_reference_status
-from qbo_connector.sync.outcome import SyncError
+from qbo_connector.sync.outcome import LOCKED_CODE, SyncError
 from qbo_connector.sync.store import (
 	CUSTOMER,
 	ITEM,
@@ -61,6 +61,8 @@ ORIGINS = {"push": "Push", "pull": "Pull"}
 # LogEntry.status <-> QBO Sync Log.status: the engine's "Started" is the form's "Running".
 LOG_STATUSES = {"Started": "Running"}
 LOG_STATUSES_BACK = {"Running": "Started", "Queued": "Started"}
+# Rows whose work has not ended (a webhook row waits "Queued" for its job): what the sweep looks at.
+OPEN_STATUSES = ("Running", "Queued")
 DIRECTIONS = {"pull": "Pull", "pull_entity": "Pull", "webhook": "Webhook"}
 # What the engine can re-run (SyncEngine._rerun); the scheduler looks at nothing else.
 RERUN_OPERATIONS = ("push", "cancel", "pull", "pull_entity")
@@ -445,7 +447,7 @@ class FrappeStore:
 			{
 				"status": LOG_STATUSES.get(outcome.status, outcome.status),
 				"message": message,
-				"error_message": message if outcome.status in ("Failed", "Warning") else None,
+				"error_message": message if outcome.status in ("Failed", "Warning", "Interrupted") else None,
 				"error_code": outcome.error_code,
 				"duration_ms": outcome.duration_ms,
 				"request": outcome.request_json,
@@ -453,6 +455,7 @@ class FrappeStore:
 				"retryable": int(bool(outcome.retryable)),
 				"next_retry_at": to_db_datetime(outcome.next_retry_at),
 				"doc_fingerprint": outcome.doc_fingerprint,
+				"traceback": outcome.traceback,  # validate() scrubs it again, by value as well
 			}
 		)
 		if outcome.intuit_tid:
@@ -500,13 +503,14 @@ class FrappeStore:
 			doc_fingerprint=doc.doc_fingerprint or None,
 			erp_doctype=(doc.reference_doctype if named_by_qbo else None) or None,
 			erp_name=(doc.reference_name if named_by_qbo else None) or None,
+			traceback=doc.traceback or None,
 		)
 
 	def retry_candidates(self, now: datetime) -> list[LogEntry]:
 		names = frappe.db.sql(
 			"""
 			select l.name from `tabQBO Sync Log` l
-			where l.status = 'Failed'
+			where l.status in ('Failed', 'Interrupted')
 				and l.operation in %(operations)s
 				and (
 					(l.next_retry_at is not null and l.next_retry_at <= %(now)s)
@@ -535,6 +539,86 @@ class FrappeStore:
 			pluck=True,
 		)
 		return [self._log(frappe.get_doc(LOG, name)) for name in names]
+
+	@staticmethod
+	def _key_condition(operation: str, doctype: str | None, name: str | None) -> str:
+		"""SQL matching one attempt key in `tabQBO Sync Log` l (a pull_entity row names a QBO object)."""
+		if operation in QBO_NAMED_OPERATIONS:
+			return "l.qbo_entity <=> %(doctype)s and l.qbo_id <=> %(name)s"
+		return "l.reference_doctype <=> %(doctype)s and l.reference_name <=> %(name)s"
+
+	def open_attempts(
+		self,
+		realm_id: str | None,
+		operation: str,
+		doctype: str | None,
+		name: str | None,
+		before: str | None = None,
+	) -> list[LogEntry]:
+		values = {
+			"realm": realm_id,
+			"operation": operation,
+			"doctype": doctype,
+			"name": name,
+			"open": OPEN_STATUSES,
+			"before": before,
+		}
+		earlier = ""
+		if before:
+			earlier = (
+				"and l.creation < (select b.creation from `tabQBO Sync Log` b where b.name = %(before)s)"
+			)
+		names = frappe.db.sql(
+			f"""
+			select l.name from `tabQBO Sync Log` l
+			where l.status in %(open)s and l.operation = %(operation)s and l.realm_id <=> %(realm)s
+				and {self._key_condition(operation, doctype, name)} {earlier}
+			order by l.creation
+			""",
+			values,
+			pluck=True,
+		)
+		return [self._log(frappe.get_doc(LOG, log)) for log in names]
+
+	def last_attempt(
+		self, realm_id: str | None, operation: str, doctype: str | None, name: str | None
+	) -> LogEntry | None:
+		names = frappe.db.sql(
+			f"""
+			select l.name from `tabQBO Sync Log` l
+			where l.operation = %(operation)s and l.realm_id <=> %(realm)s
+				and {self._key_condition(operation, doctype, name)}
+			order by l.creation desc
+			limit 1
+			""",
+			{"realm": realm_id, "operation": operation, "doctype": doctype, "name": name},
+			pluck=True,
+		)
+		return self._log(frappe.get_doc(LOG, names[0])) if names else None
+
+	def stale_attempts(self, started_before: datetime) -> list[LogEntry]:
+		names = frappe.db.sql(
+			"""
+			select l.name from `tabQBO Sync Log` l
+			where l.status in %(open)s and coalesce(l.started_at, l.creation) < %(cutoff)s
+			order by l.creation
+			""",
+			{"open": OPEN_STATUSES, "cutoff": to_db_datetime(started_before)},
+			pluck=True,
+		)
+		return [self._log(frappe.get_doc(LOG, log)) for log in names]
+
+	def interrupt_log(self, log_id: str, outcome: LogOutcome) -> bool:
+		# Lock the row, then look: a worker finishing it at this moment either wrote first (and we leave
+		# its verdict) or waits for this transaction and overwrites Interrupted with what really happened.
+		status = frappe.db.sql(
+			"select status from `tabQBO Sync Log` where name = %s for update", (log_id,), pluck=True
+		)
+		if not status or status[0] not in OPEN_STATUSES:
+			self.commit()  # release the row lock
+			return False
+		self.finish_log(log_id, outcome)
+		return True
 
 	# -- pull state -------------------------------------------------------------------------------------
 	def _watermarks(self, realm_id: str) -> tuple[str | None, dict[str, str]]:
@@ -706,7 +790,7 @@ class FrappeStore:
 				yield
 		except LockTimeout as exc:
 			raise SyncError(
-				"LOCKED",
+				LOCKED_CODE,
 				_("Another background job is still working on {0}; this attempt will be retried.").format(
 					key
 				),
