@@ -23,6 +23,10 @@ from zoneinfo import ZoneInfo
 import frappe
 from frappe import _
 from frappe.utils import flt, get_datetime, get_system_timezone, getdate, nowdate
+from frappe.utils.background_jobs import get_redis_conn
+from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from qbo_connector.mapping.money import q2
 from qbo_connector.qbo_connector.doctype.qbo_account_map.qbo_account_map import (
@@ -63,6 +67,8 @@ LOG_STATUSES = {"Started": "Running"}
 LOG_STATUSES_BACK = {"Running": "Started", "Queued": "Started"}
 # Rows whose work has not ended (a webhook row waits "Queued" for its job): what the sweep looks at.
 OPEN_STATUSES = ("Running", "Queued")
+# RQ job states in which the job's worker may still be at work on the rows it opened.
+LIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 DIRECTIONS = {"pull": "Pull", "pull_entity": "Pull", "webhook": "Webhook"}
 # What the engine can re-run (SyncEngine._rerun); the scheduler looks at nothing else.
 RERUN_OPERATIONS = ("push", "cancel", "pull", "pull_entity")
@@ -425,6 +431,7 @@ class FrappeStore:
 			"retry_of": entry.retry_of,
 			"qbo_entity": entry.qbo_entity,
 			"qbo_id": entry.qbo_id,
+			"job_id": current_job_id(),
 		}
 		if entry.operation in QBO_NAMED_OPERATIONS:
 			values["qbo_entity"] = entry.qbo_entity or entry.doctype
@@ -597,16 +604,27 @@ class FrappeStore:
 		return self._log(frappe.get_doc(LOG, names[0])) if names else None
 
 	def stale_attempts(self, started_before: datetime) -> list[LogEntry]:
-		names = frappe.db.sql(
+		"""Open rows begun before the cut-off, and also, sooner, open rows whose background job has ended:
+		RQ marks a job failed as soon as its work horse dies (killed, out of memory), so its rows need not
+		wait for the timeout. (A whole worker killed leaves its job "started" until RQ cleans it up: those
+		rows wait for the timeout.)"""
+		rows = frappe.db.sql(
 			"""
-			select l.name from `tabQBO Sync Log` l
-			where l.status in %(open)s and coalesce(l.started_at, l.creation) < %(cutoff)s
+			select l.name, l.job_id, coalesce(l.started_at, l.creation) < %(cutoff)s as old
+			from `tabQBO Sync Log` l
+			where l.status in %(open)s
 			order by l.creation
 			""",
 			{"open": OPEN_STATUSES, "cutoff": to_db_datetime(started_before)},
-			pluck=True,
+			as_dict=True,
 		)
-		return [self._log(frappe.get_doc(LOG, log)) for log in names]
+		current = current_job_id()
+		stale = [
+			row.name
+			for row in rows
+			if row.old or (row.job_id and row.job_id != current and job_has_ended(row.job_id))
+		]
+		return [self._log(frappe.get_doc(LOG, log)) for log in stale]
 
 	def interrupt_log(self, log_id: str, outcome: LogOutcome) -> bool:
 		# Lock the row, then look: a worker finishing it at this moment either wrote first (and we leave
@@ -796,6 +814,27 @@ class FrappeStore:
 				),
 				retryable=True,
 			) from exc
+
+
+# -- background jobs -----------------------------------------------------------------------------------------
+
+
+def current_job_id() -> str | None:
+	"""The id of the RQ job this code runs in (None in a web request, the console or a test run)."""
+	job = get_current_job()
+	return str(job.id) if job is not None else None
+
+
+def job_has_ended(job_id: str) -> bool:
+	"""Whether an RQ job is over (finished, failed, stopped, cancelled, or gone from Redis). Unknown (Redis
+	unreachable) counts as not ended: the timeout decides then."""
+	try:
+		status = Job.fetch(job_id, connection=get_redis_conn()).get_status()
+	except NoSuchJobError:
+		return True
+	except Exception:  # noqa: BLE001 - no answer is not proof of death
+		return False
+	return status not in LIVE_JOB_STATES
 
 
 # -- defaults for documents made from QBO -----------------------------------------------------------------

@@ -10,7 +10,8 @@ Two things close them instead, saying what is known:
     get the document's lock (LOCKED) proves nothing - the lock's holder may be the earlier attempt - and
     closes nothing.
 (b) The sweep (SyncEngine.sweep_interrupted, on the scheduler) closes any row still Started after a
-    timeout longer than any job may run. With no later attempt, a document's row becomes retryable at once
+    timeout longer than any job may run (and, sooner, rows whose background job the store knows has
+    ended: Store.stale_attempts). With no later attempt, a document's row becomes retryable at once
     (next_retry_at = now), so retry_due sends the document again; the push looks up a create that may have
     landed before it sends anything, so nothing is doubled. A row whose document keeps killing the worker
     stops being retried after MAX_INTERNAL_ATTEMPTS, like any internal error.

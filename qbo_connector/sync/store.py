@@ -227,7 +227,8 @@ class Store(Protocol):
 		"""The newest row of one key, whatever its status."""
 
 	def stale_attempts(self, started_before: datetime) -> list[LogEntry]:
-		"""Rows of any operation still Started that began before the cut-off, oldest first."""
+		"""Rows of any operation still Started that began before the cut-off, oldest first; a store that can
+		tell a row's worker is gone (the Frappe store: its RQ job has ended) may return those sooner."""
 
 	def interrupt_log(self, log_id: str, outcome: LogOutcome) -> bool:
 		"""Close a row that is still Started with outcome (status "Interrupted"), atomically: False, and

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
 import frappe
 from frappe.utils import random_string
-from frappe.utils.background_jobs import get_queues_timeout
+from frappe.utils.background_jobs import get_queues_timeout, get_redis_conn
+from rq.job import Job, JobStatus
 
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo_connector import tasks
@@ -25,6 +27,12 @@ from qbo_connector.sync.store import LogEntry, LogOutcome
 LOG = "QBO Sync Log"
 SI = "Sales Invoice"
 SWEEP = "qbo_connector.qbo_connector.tasks.sweep_interrupted"
+CURRENT_JOB = "qbo_connector.qbo_connector.store.get_current_job"
+
+
+def in_job(job_id: str) -> Any:
+	"""Run as if inside the RQ job job_id (bench tests run outside any worker)."""
+	return patch(CURRENT_JOB, return_value=SimpleNamespace(id=job_id))
 
 
 def _now() -> datetime:
@@ -188,6 +196,73 @@ class TestInterruptedAttempts(SyncTestCase):
 		row = frappe.db.get_value(LOG, dead, ["status", "message", "retryable"], as_dict=True)
 		self.assertEqual((row.status, row.retryable), ("Interrupted", 0))
 		self.assertIn(f"a later attempt {later.name} ended Success at ", row.message)
+
+	def test_rows_of_a_background_job_that_has_ended_are_swept_without_waiting(self) -> None:
+		site = frappe.local.site
+		dead_job = f"{site}::qbo-test-dead-{random_string(8)}"  # RQ forgot it: its work horse died
+		live = Job.create(
+			"frappe.ping", connection=get_redis_conn(), id=f"{site}::qbo-test-live-{random_string(8)}"
+		)
+		live.save()
+		live.set_status(JobStatus.STARTED)
+		self.addCleanup(live.delete)
+		with in_job(dead_job):
+			dead = self._open("ACC-SINV-DEAD-" + random_string(8))
+		with in_job(live.id):
+			alive = self._open("ACC-SINV-LIVE-" + random_string(8))
+		outside = self._open("ACC-SINV-WEB-" + random_string(8))  # opened outside any job: timeout only
+		self.assertEqual(frappe.db.get_value(LOG, dead, "job_id"), dead_job)
+		self.assertIsNone(frappe.db.get_value(LOG, outside, "job_id"))
+
+		tasks.sweep_interrupted()
+		self.assertEqual(self._status(dead), "Interrupted")
+		self.assertIn(
+			"no later attempt, so it is retried automatically", frappe.db.get_value(LOG, dead, "message")
+		)
+		self.assertEqual((self._status(alive), self._status(outside)), ("Running", "Running"))
+		live.set_status(JobStatus.FINISHED)  # the job ended without closing its row
+		tasks.sweep_interrupted()
+		self.assertEqual((self._status(alive), self._status(outside)), ("Interrupted", "Running"))
+		self.store.finish_log(outside, LogOutcome("Skipped", "test row"))
+
+	def test_a_worker_killed_mid_batch_leaves_nothing_running_once_the_documents_are_synced(self) -> None:
+		invoices = [make_invoice([(SERVICE_ITEM, n, 10)]) for n in (1, 2, 3)]
+		names = [invoice.name for invoice in invoices]
+		self.jobs.calls.clear()
+		real_batch = QBOClient.batch
+
+		def killed(client: QBOClient, items: list, request_id: str | None = None) -> list:
+			real_batch(client, items, request_id=request_id)
+			raise SystemExit("work horse killed")  # QBO committed the batch; the answer is lost
+
+		dead_job = f"{frappe.local.site}::qbo-push-many::killed-{random_string(8)}"
+		with in_job(dead_job), patch.object(QBOClient, "batch", killed), self.assertRaises(SystemExit):
+			tasks.push_many(SI, names)
+		frappe.db.rollback()
+		running = frappe.get_all(
+			LOG, {"job_id": dead_job, "status": "Running"}, ["name", "operation", "reference_name"]
+		)
+		self.assertEqual(sorted(r.reference_name for r in running if r.operation == "push"), sorted(names))
+		[bulk] = [r.name for r in running if r.operation == "bulk"]
+
+		tasks.push_many(SI, names)  # a later run (the button again, Sync Now or auto-push)
+		for invoice in names:
+			self.assertEqual(self.link_of(SI, invoice).state, "Synced")
+			self.assertEqual(len(self._qbo_invoices_of(invoice)), 1, "found in QBO, not sent twice")
+		for row in running:
+			if row.operation == "push":
+				message = frappe.db.get_value(LOG, row.name, "message")
+				self.assertEqual(self._status(row.name), "Interrupted")
+				self.assertRegex(message, r"a later attempt \S+ ended (Success|Warning) at ")
+		tasks.sweep_interrupted()  # the scheduler, within 5 minutes: the dead run's summary row
+		self.assertEqual(self._status(bulk), "Interrupted")
+		self.assertEqual(
+			frappe.get_all(LOG, {"job_id": dead_job, "status": ("in", ("Running", "Queued"))}), []
+		)
+		self.assertEqual(
+			frappe.get_all(LOG, {"reference_name": ("in", names), "status": ("in", ("Running", "Queued"))}),
+			[],
+		)
 
 	# -- internal errors -------------------------------------------------------------------------------
 	def test_an_internal_error_keeps_a_traceback_without_secrets_for_managers_only(self) -> None:

@@ -47,6 +47,7 @@ class QBOSyncLog(Document):
 		error_code: DF.Data | None
 		error_message: DF.SmallText | None
 		intuit_tid: DF.Data | None
+		job_id: DF.Data | None
 		message: DF.SmallText | None
 		next_retry_at: DF.Datetime | None
 		operation: DF.Data | None
