@@ -448,6 +448,9 @@ class FrappeStore:
 		return doc.name
 
 	def finish_log(self, log_id: str, outcome: LogOutcome) -> None:
+		# Lock the row before reading it: the sweep may close it (interrupt_log) at the same moment, and a
+		# row changed between our read and our save would fail the save with TimestampMismatchError.
+		frappe.db.sql("select name from `tabQBO Sync Log` where name = %s for update", (log_id,))
 		doc = frappe.get_doc(LOG, log_id)
 		message = outcome.message or ""
 		doc.update(

@@ -116,6 +116,10 @@ class TestInterruptedAttempts(SyncTestCase):
 		b = self._open(lone, started=old)
 		self.store.interrupt_log(b, closed)
 		self.assertIn(b, ids(self.store.retry_candidates(_now())))
+		# A worker that was alive after all (a slow job) still writes its own verdict over Interrupted.
+		self.store.finish_log(b, LogOutcome("Success", "Created Invoice 7 (id 7) in QuickBooks."))
+		row = frappe.db.get_value(LOG, b, ["status", "retryable", "next_retry_at"], as_dict=True)
+		self.assertEqual((row.status, row.retryable, row.next_retry_at), ("Success", 0, None))
 
 	def test_a_webhook_row_left_queued_is_swept_too(self) -> None:
 		from qbo_connector.qbo_connector.webhook import _log
