@@ -53,8 +53,9 @@ _TASKS = "qbo_connector.qbo_connector.tasks."
 scheduler_events = {
 	"cron": {
 		# Each connection is pulled when its own Pull Interval has passed; failed attempts are retried
-		# when their backoff is due.
-		"*/5 * * * *": [_TASKS + "scheduled_pull", _TASKS + "retry_due"],
+		# when their backoff is due; rows a dead worker left Running past tasks.ATTEMPT_TIMEOUT are closed
+		# as Interrupted (and their documents become due for retry_due).
+		"*/5 * * * *": [_TASKS + "scheduled_pull", _TASKS + "sweep_interrupted", _TASKS + "retry_due"],
 	},
 	# Documents still not in QuickBooks after the connection's Auto Push Hours are pushed in batches.
 	"hourly_long": [_TASKS + "auto_push"],

@@ -43,7 +43,11 @@ _SECRET_KEYS = frozenset(
 _FAULT_CODE = re.compile(r"^\s*\d{1,6}\s*$")
 
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]+=*")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
+# A JWS (header.payload.signature) or a JWE (header.key.iv.ciphertext.tag). Intuit's access tokens are
+# JWEs with "dir" key management, so their key part is empty: "eyJlbmMiOi...In0..<iv>.<ciphertext>.<tag>".
+_JWT = re.compile(
+	r"\beyJ[A-Za-z0-9_\-]+\.(?:[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*|\.[A-Za-z0-9_\-]+)(?:\.[A-Za-z0-9_\-]*)*"
+)
 _KEY_VALUE = re.compile(
 	r"(?i)\b(access_token|refresh_token|id_token|client_secret|code|password|token|verifier_token)"
 	r"(['\"]?\s*[=:]\s*['\"]?)([^&\s'\",;]+)"

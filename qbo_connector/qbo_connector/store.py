@@ -23,6 +23,10 @@ from zoneinfo import ZoneInfo
 import frappe
 from frappe import _
 from frappe.utils import flt, get_datetime, get_system_timezone, getdate, nowdate
+from frappe.utils.background_jobs import get_redis_conn
+from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from qbo_connector.mapping.context import tax_codes_from_json, tax_codes_to_json
 from qbo_connector.mapping.money import q2
@@ -36,7 +40,7 @@ from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
 from qbo_connector.qbo_connector.locks import LockTimeout, redis_lock
 from qbo_connector.qbo_connector.settings import CONNECTION
 from qbo_connector.qbo_connector.status import STATUS_DOCTYPES, set_reference_status
-from qbo_connector.sync.outcome import SyncError
+from qbo_connector.sync.outcome import LOCKED_CODE, SyncError
 from qbo_connector.sync.store import (
 	CUSTOMER,
 	ITEM,
@@ -62,6 +66,10 @@ ORIGINS = {"push": "Push", "pull": "Pull"}
 # LogEntry.status <-> QBO Sync Log.status: the engine's "Started" is the form's "Running".
 LOG_STATUSES = {"Started": "Running"}
 LOG_STATUSES_BACK = {"Running": "Started", "Queued": "Started"}
+# Rows whose work has not ended (a webhook row waits "Queued" for its job): what the sweep looks at.
+OPEN_STATUSES = ("Running", "Queued")
+# RQ job states in which the job's worker may still be at work on the rows it opened.
+LIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 DIRECTIONS = {"pull": "Pull", "pull_entity": "Pull", "webhook": "Webhook"}
 # What the engine can re-run (SyncEngine._rerun); the scheduler looks at nothing else.
 RERUN_OPERATIONS = ("push", "cancel", "pull", "pull_entity")
@@ -429,6 +437,7 @@ class FrappeStore:
 			"retry_of": entry.retry_of,
 			"qbo_entity": entry.qbo_entity,
 			"qbo_id": entry.qbo_id,
+			"job_id": current_job_id(),
 		}
 		if entry.operation in QBO_NAMED_OPERATIONS:
 			values["qbo_entity"] = entry.qbo_entity or entry.doctype
@@ -445,13 +454,16 @@ class FrappeStore:
 		return doc.name
 
 	def finish_log(self, log_id: str, outcome: LogOutcome) -> None:
+		# Lock the row before reading it: the sweep may close it (interrupt_log) at the same moment, and a
+		# row changed between our read and our save would fail the save with TimestampMismatchError.
+		frappe.db.sql("select name from `tabQBO Sync Log` where name = %s for update", (log_id,))
 		doc = frappe.get_doc(LOG, log_id)
 		message = outcome.message or ""
 		doc.update(
 			{
 				"status": LOG_STATUSES.get(outcome.status, outcome.status),
 				"message": message,
-				"error_message": message if outcome.status in ("Failed", "Warning") else None,
+				"error_message": message if outcome.status in ("Failed", "Warning", "Interrupted") else None,
 				"error_code": outcome.error_code,
 				"duration_ms": outcome.duration_ms,
 				"request": outcome.request_json,
@@ -459,6 +471,7 @@ class FrappeStore:
 				"retryable": int(bool(outcome.retryable)),
 				"next_retry_at": to_db_datetime(outcome.next_retry_at),
 				"doc_fingerprint": outcome.doc_fingerprint,
+				"traceback": outcome.traceback,  # validate() scrubs it again, by value as well
 			}
 		)
 		if outcome.intuit_tid:
@@ -506,13 +519,14 @@ class FrappeStore:
 			doc_fingerprint=doc.doc_fingerprint or None,
 			erp_doctype=(doc.reference_doctype if named_by_qbo else None) or None,
 			erp_name=(doc.reference_name if named_by_qbo else None) or None,
+			traceback=doc.traceback or None,
 		)
 
 	def retry_candidates(self, now: datetime) -> list[LogEntry]:
 		names = frappe.db.sql(
 			"""
 			select l.name from `tabQBO Sync Log` l
-			where l.status = 'Failed'
+			where l.status in ('Failed', 'Interrupted')
 				and l.operation in %(operations)s
 				and (
 					(l.next_retry_at is not null and l.next_retry_at <= %(now)s)
@@ -541,6 +555,97 @@ class FrappeStore:
 			pluck=True,
 		)
 		return [self._log(frappe.get_doc(LOG, name)) for name in names]
+
+	@staticmethod
+	def _key_condition(operation: str, doctype: str | None, name: str | None) -> str:
+		"""SQL matching one attempt key in `tabQBO Sync Log` l (a pull_entity row names a QBO object)."""
+		if operation in QBO_NAMED_OPERATIONS:
+			return "l.qbo_entity <=> %(doctype)s and l.qbo_id <=> %(name)s"
+		return "l.reference_doctype <=> %(doctype)s and l.reference_name <=> %(name)s"
+
+	def open_attempts(
+		self,
+		realm_id: str | None,
+		operation: str,
+		doctype: str | None,
+		name: str | None,
+		before: str | None = None,
+	) -> list[LogEntry]:
+		values = {
+			"realm": realm_id,
+			"operation": operation,
+			"doctype": doctype,
+			"name": name,
+			"open": OPEN_STATUSES,
+			"before": before,
+		}
+		earlier = ""
+		if before:
+			earlier = (
+				"and l.creation < (select b.creation from `tabQBO Sync Log` b where b.name = %(before)s)"
+			)
+		names = frappe.db.sql(
+			f"""
+			select l.name from `tabQBO Sync Log` l
+			where l.status in %(open)s and l.operation = %(operation)s and l.realm_id <=> %(realm)s
+				and {self._key_condition(operation, doctype, name)} {earlier}
+			order by l.creation
+			""",
+			values,
+			pluck=True,
+		)
+		return [self._log(frappe.get_doc(LOG, log)) for log in names]
+
+	def last_attempt(
+		self, realm_id: str | None, operation: str, doctype: str | None, name: str | None
+	) -> LogEntry | None:
+		names = frappe.db.sql(
+			f"""
+			select l.name from `tabQBO Sync Log` l
+			where l.operation = %(operation)s and l.realm_id <=> %(realm)s
+				and {self._key_condition(operation, doctype, name)}
+			order by l.creation desc
+			limit 1
+			""",
+			{"realm": realm_id, "operation": operation, "doctype": doctype, "name": name},
+			pluck=True,
+		)
+		return self._log(frappe.get_doc(LOG, names[0])) if names else None
+
+	def stale_attempts(self, started_before: datetime) -> list[LogEntry]:
+		"""Open rows begun before the cut-off, and also, sooner, open rows whose background job has ended:
+		RQ marks a job failed as soon as its work horse dies (killed, out of memory), so its rows need not
+		wait for the timeout. (A whole worker killed leaves its job "started" until RQ cleans it up: those
+		rows wait for the timeout.)"""
+		rows = frappe.db.sql(
+			"""
+			select l.name, l.job_id, coalesce(l.started_at, l.creation) < %(cutoff)s as old
+			from `tabQBO Sync Log` l
+			where l.status in %(open)s
+			order by l.creation
+			""",
+			{"open": OPEN_STATUSES, "cutoff": to_db_datetime(started_before)},
+			as_dict=True,
+		)
+		current = current_job_id()
+		stale = [
+			row.name
+			for row in rows
+			if row.old or (row.job_id and row.job_id != current and job_has_ended(row.job_id))
+		]
+		return [self._log(frappe.get_doc(LOG, log)) for log in stale]
+
+	def interrupt_log(self, log_id: str, outcome: LogOutcome) -> bool:
+		# Lock the row, then look: a worker finishing it at this moment either wrote first (and we leave
+		# its verdict) or waits for this transaction and overwrites Interrupted with what really happened.
+		status = frappe.db.sql(
+			"select status from `tabQBO Sync Log` where name = %s for update", (log_id,), pluck=True
+		)
+		if not status or status[0] not in OPEN_STATUSES:
+			self.commit()  # release the row lock
+			return False
+		self.finish_log(log_id, outcome)
+		return True
 
 	# -- pull state -------------------------------------------------------------------------------------
 	def _watermarks(self, realm_id: str) -> tuple[str | None, dict[str, str]]:
@@ -741,12 +846,33 @@ class FrappeStore:
 				yield
 		except LockTimeout as exc:
 			raise SyncError(
-				"LOCKED",
+				LOCKED_CODE,
 				_("Another background job is still working on {0}; this attempt will be retried.").format(
 					key
 				),
 				retryable=True,
 			) from exc
+
+
+# -- background jobs -----------------------------------------------------------------------------------------
+
+
+def current_job_id() -> str | None:
+	"""The id of the RQ job this code runs in (None in a web request, the console or a test run)."""
+	job = get_current_job()
+	return str(job.id) if job is not None else None
+
+
+def job_has_ended(job_id: str) -> bool:
+	"""Whether an RQ job is over (finished, failed, stopped, cancelled, or gone from Redis). Unknown (Redis
+	unreachable) counts as not ended: the timeout decides then."""
+	try:
+		status = Job.fetch(job_id, connection=get_redis_conn()).get_status()
+	except NoSuchJobError:
+		return True
+	except Exception:  # noqa: BLE001 - no answer is not proof of death
+		return False
+	return status not in LIVE_JOB_STATES
 
 
 # -- defaults for documents made from QBO -----------------------------------------------------------------

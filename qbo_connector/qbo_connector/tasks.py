@@ -30,6 +30,13 @@ PROGRESS_EVENT = "qbo_sync_progress"
 DOCUMENT_EVENT = "qbo_document_synced"
 PUSHED_DOCTYPES = ("Sales Invoice", "Payment Entry")
 LONG_JOB_TIMEOUT = 3600
+# After this long a QBO Sync Log row still Running (or Queued) belongs to a worker that is gone, and the sweep
+# closes it as Interrupted. It must be longer than any job that opens rows may run, or a slow but live job
+# would be reported interrupted: the longest run under RQ's LONG_JOB_TIMEOUT (push_many, Sync Now / Re-sync
+# All, pulls: one hour; RQ kills a job's work horse a minute after its timeout); scheduler jobs and
+# per-document pushes run under Frappe's queue timeouts (300 s, 1500 s on the long queue). A quarter of an
+# hour of slack on top of the longest.
+ATTEMPT_TIMEOUT = timedelta(seconds=LONG_JOB_TIMEOUT) + timedelta(minutes=15)
 
 
 def push_job_id(doctype: str, name: str) -> str:
@@ -278,6 +285,14 @@ def retry_due() -> None:
 		return
 	_as_system_user()
 	get_engine().retry_due()
+	frappe.db.commit()
+
+
+def sweep_interrupted() -> None:
+	"""Cron: close as Interrupted the log rows a dead worker left Running past ATTEMPT_TIMEOUT; a document
+	attempt with no later attempt becomes due, and the next retry_due sends it again."""
+	_as_system_user()
+	get_engine().sweep_interrupted(older_than=ATTEMPT_TIMEOUT)  # reads and closes rows; no QBO call
 	frappe.db.commit()
 
 

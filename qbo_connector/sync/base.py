@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +23,17 @@ from qbo_connector.qbo.client import Exchange, QBOClient
 from qbo_connector.qbo.query import Query
 from qbo_connector.qbo.redact import redact
 
-from .outcome import DEFAULT_BACKOFF, INTERNAL_CODE, SyncResult, classify, next_retry_at
+from .interrupt import close_superseded
+from .outcome import (
+	DEFAULT_BACKOFF,
+	INTERNAL_CODE,
+	MAX_INTERNAL_ATTEMPTS,
+	SyncResult,
+	classify,
+	format_traceback,
+	gave_up_sentence,
+	next_retry_at,
+)
 from .store import (
 	CUSTOMER,
 	ITEM,
@@ -136,10 +147,22 @@ class Attempt:
 		retryable: bool = False,
 		action: str | None = None,
 		intuit_tid: str | None = None,
+		traceback: str | None = None,
 	) -> SyncResult:
-		"""Close the row; a retryable failure gets its next_retry_at from the backoff schedule."""
+		"""Close the row; a retryable failure gets its next_retry_at from the backoff schedule.
+
+		An internal error keeps its (redacted) traceback for admins and is retried only until
+		MAX_INTERNAL_ATTEMPTS, whoever classified it. Rows of the same thing that a dead worker left open
+		before this one are closed as Interrupted (interrupt.py)."""
 		if self.closed is not None:
 			return self.closed
+		if status == "Failed" and code == INTERNAL_CODE:
+			if traceback is None:
+				handling = sys.exc_info()[1]  # a caller that classified the exception itself, in its except
+				traceback = format_traceback(handling) if handling is not None else None
+			if retryable and self.entry.attempts >= MAX_INTERNAL_ATTEMPTS:
+				retryable = False
+				message = f"{message} {gave_up_sentence(self.entry.attempts)}"
 		request_json, response_json, tid = self._bodies()
 		now = self.engine.clock()
 		retry_at = None
@@ -172,8 +195,13 @@ class Attempt:
 				# a failed pull changed nothing worth linking to
 				erp_doctype=self.erp_doctype if status != "Failed" else None,
 				erp_name=self.erp_name if status != "Failed" else None,
+				traceback=traceback,
 			),
 		)
+		try:
+			close_superseded(self.engine.store, self.entry, self.log_id, status, now, code)
+		except Exception:  # tidying older rows must not undo this attempt's verdict
+			logger.exception("closing rows left open before sync log %s failed", self.log_id)
 		self.closed = SyncResult(
 			status=status,
 			message=message,
@@ -190,13 +218,14 @@ class Attempt:
 
 	def fail(self, exc: BaseException) -> SyncResult:
 		"""Close the row for an exception, naming the document when the error does not already."""
-		failure = classify(exc)
+		failure = classify(exc, self.entry.attempts)
 		if failure.code == INTERNAL_CODE:
+			# The redacted traceback, not exc_info: worker logs are read by more people than admins.
 			logger.error(
-				"sync %s of %s failed unexpectedly",
+				"sync %s of %s failed unexpectedly\n%s",
 				self.entry.operation,
 				doc_label(self.entry.doctype, self.entry.name),
-				exc_info=exc,
+				failure.traceback,
 			)
 		if self.response is None and failure.detail is not None:
 			self.response = failure.detail
@@ -205,7 +234,12 @@ class Attempt:
 		if label and not message.startswith(label):
 			message = f"{label}: {message}"
 		return self.finish(
-			"Failed", message, code=failure.code, retryable=failure.retryable, intuit_tid=failure.intuit_tid
+			"Failed",
+			message,
+			code=failure.code,
+			retryable=failure.retryable,
+			intuit_tid=failure.intuit_tid,
+			traceback=failure.traceback,
 		)
 
 

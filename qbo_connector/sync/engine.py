@@ -10,12 +10,13 @@ realm, and calls these methods from doc_events jobs, the scheduler and the webho
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from . import interrupt
 from .bulk import BulkMixin
 from .outcome import PullResult, SyncResult
 from .pull import PullMixin
-from .store import LogEntry
+from .store import PAYMENT_ENTRY, SALES_INVOICE, LogEntry
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +62,20 @@ class SyncEngine(BulkMixin, PullMixin):
 			except ValueError:
 				logger.warning("sync log %s cannot be retried", entry.id)
 		return results
+
+	# -- attempts a dead worker left open -----------------------------------------------------------------
+	def sweep_interrupted(
+		self, now: datetime | None = None, older_than: timedelta = interrupt.DEFAULT_ATTEMPT_TIMEOUT
+	) -> list[LogEntry]:
+		"""Scheduler entry: close as Interrupted every log row still Started after older_than (longer than
+		any job may run, so its worker is gone). A document attempt with no later attempt becomes due for
+		retry_due at once; see interrupt.py. Returns the rows closed."""
+		now = now or self.clock()
+		return interrupt.sweep(self.store, now, older_than, fingerprint=self._interrupted_fingerprint)
+
+	def _interrupted_fingerprint(self, entry: LogEntry) -> str | None:
+		if entry.operation not in ("push", "cancel") or entry.doctype not in (SALES_INVOICE, PAYMENT_ENTRY):
+			return None
+		if entry.name is None:
+			return None
+		return self.fingerprint(self._config(entry.company, entry.realm_id), entry.doctype, entry.name)

@@ -203,13 +203,63 @@ class MemoryStore:
 				newest[(entry.realm_id, entry.operation, entry.doctype, entry.name)] = entry
 			out = []
 			for entry in newest.values():
-				if entry.status != "Failed":
+				if entry.status not in ("Failed", "Interrupted"):
 					continue
 				due = entry.next_retry_at is not None and entry.next_retry_at <= now
 				waiting = not entry.retryable and entry.doc_fingerprint is not None
 				if due or waiting:
 					out.append(replace(entry))
 			return out
+
+	@staticmethod
+	def _key(entry: LogEntry) -> tuple[str | None, str, str | None, str | None]:
+		return (entry.realm_id, entry.operation, entry.doctype, entry.name)
+
+	def open_attempts(
+		self,
+		realm_id: str | None,
+		operation: str,
+		doctype: str | None,
+		name: str | None,
+		before: str | None = None,
+	) -> list[LogEntry]:
+		key = (realm_id, operation, doctype, name)
+		with self._mutex:
+			out = []
+			for log_id, entry in self._logs.items():  # insertion order == the order rows were opened
+				if log_id == before:
+					break
+				if entry.status == "Started" and self._key(entry) == key:
+					out.append(replace(entry))
+			return out
+
+	def last_attempt(
+		self, realm_id: str | None, operation: str, doctype: str | None, name: str | None
+	) -> LogEntry | None:
+		key = (realm_id, operation, doctype, name)
+		with self._mutex:
+			for entry in reversed(self._logs.values()):
+				if self._key(entry) == key:
+					return replace(entry)
+			return None
+
+	def stale_attempts(self, started_before: datetime) -> list[LogEntry]:
+		with self._mutex:
+			return [
+				replace(entry)
+				for entry in self._logs.values()
+				if entry.status == "Started"
+				and entry.started_at is not None
+				and entry.started_at < started_before
+			]
+
+	def interrupt_log(self, log_id: str, outcome: LogOutcome) -> bool:
+		with self._mutex:
+			entry = self._logs.get(log_id)
+			if entry is None or entry.status != "Started":
+				return False
+			self.finish_log(log_id, outcome)
+			return True
 
 	# -- pull state -------------------------------------------------------------------------------------
 	def get_watermark(self, realm_id: str, key: str = "cdc") -> datetime | None:

@@ -6,6 +6,7 @@ need a person (bad data, a payment applied in QBO), so the log and the scheduler
 
 from __future__ import annotations
 
+import traceback as tb
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from qbo_connector.qbo.errors import (
 	ThrottledError,
 	TransportError,
 )
+from qbo_connector.qbo.redact import redact_str
 
 from .store import LogStatus
 
@@ -27,6 +29,13 @@ DEFAULT_BACKOFF: tuple[float, ...] = (60.0, 300.0, 900.0, 3600.0, 14400.0, 86400
 
 MAPPING_CODE = "MAPPING"
 INTERNAL_CODE = "INTERNAL"
+# A worker could not get a document's lock: someone else holds it, so that someone is still at work.
+LOCKED_CODE = "LOCKED"
+# An unexpected exception (a bug, or something the connector did not foresee) is retried with the backoff
+# above, but only this many attempts in all: the fifth is Failed for good and waits for a person (or for
+# the document to change). A bug does not go away by itself; retrying it daily for ever only fills the log.
+MAX_INTERNAL_ATTEMPTS = 5
+_MAX_TRACEBACK = 60_000
 
 
 class SyncError(Exception):
@@ -49,6 +58,26 @@ class Failure:
 	ambiguous: bool = False
 	intuit_tid: str | None = None
 	detail: dict[str, Any] | None = None
+	traceback: str | None = None  # formatted and redacted, for admins (internal errors only)
+
+
+def gave_up_sentence(attempts: int) -> str:
+	"""What an internal failure says once it is no longer retried automatically."""
+	return (
+		f"Stopped retrying after {attempts} attempts: this looks like a fault in the connector rather than "
+		"in the document. Send the traceback kept on this log row to your administrator or the "
+		"connector's developer; the attempt is tried again when the document or its mappings change, or "
+		"with Retry once the fault is fixed."
+	)
+
+
+def format_traceback(exc: BaseException) -> str:
+	"""The exception's traceback as text, with tokens, secrets and credentials taken out by shape
+	(qbo.redact): it is stored on the log row, where every admin can read it."""
+	text = redact_str("".join(tb.format_exception(type(exc), exc, exc.__traceback__)))  # before any cut
+	if len(text) > _MAX_TRACEBACK:  # the innermost frames and the error itself are at the end
+		text = text[: _MAX_TRACEBACK // 4] + "\n...\n" + text[-(_MAX_TRACEBACK * 3 // 4) :]
+	return text
 
 
 def is_ambiguous(exc: BaseException) -> bool:
@@ -63,8 +92,11 @@ def is_definitive(exc: BaseException) -> bool:
 	)
 
 
-def classify(exc: BaseException) -> Failure:
-	"""Turn an exception into a log verdict; the message is the accountant-facing sentence."""
+def classify(exc: BaseException, attempts: int = 1) -> Failure:
+	"""Turn an exception into a log verdict; the message is the accountant-facing sentence.
+
+	attempts is the attempt's number in its retry chain (LogEntry.attempts): an unexpected error is retried
+	until MAX_INTERNAL_ATTEMPTS, then Failed for good, with its traceback kept for admins."""
 	if isinstance(exc, MappingError):
 		return Failure(MAPPING_CODE, str(exc), retryable=False)
 	if isinstance(exc, SyncError):
@@ -79,7 +111,11 @@ def classify(exc: BaseException) -> Failure:
 			intuit_tid=exc.intuit_tid,
 			detail=exc.to_dict(),
 		)
-	return Failure(INTERNAL_CODE, f"Unexpected error in the connector: {exc!r}", retryable=True)
+	message = redact_str(f"Unexpected error in the connector: {exc!r}")
+	retryable = attempts < MAX_INTERNAL_ATTEMPTS
+	if not retryable:
+		message = f"{message} {gave_up_sentence(attempts)}"
+	return Failure(INTERNAL_CODE, message, retryable=retryable, traceback=format_traceback(exc))
 
 
 def next_retry_at(now: datetime, attempts: int, schedule: tuple[float, ...] = DEFAULT_BACKOFF) -> datetime:

@@ -21,7 +21,9 @@ CUSTOMER = "Customer"
 ITEM = "Item"
 
 LinkState = Literal["pending", "synced", "voided", "deleted"]
-LogStatus = Literal["Started", "Success", "Warning", "Failed", "Skipped"]
+# Interrupted: the row was left Started by a worker that died (killed, OOM, restarted) and was closed later,
+# by a later attempt at the same thing or by the sweep (sync/interrupt.py).
+LogStatus = Literal["Started", "Success", "Warning", "Failed", "Skipped", "Interrupted"]
 # What one log row describes; retry() dispatches on it.
 Operation = Literal["push", "cancel", "pull", "pull_entity", "bulk", "auto_push"]
 
@@ -138,6 +140,7 @@ class LogEntry:
 	# which retry needs); shown as the row's Document.
 	erp_doctype: str | None = None
 	erp_name: str | None = None
+	traceback: str | None = None  # internal errors: formatted, redacted, for admins
 
 
 @dataclass
@@ -158,6 +161,7 @@ class LogOutcome:
 	doc_fingerprint: str | None = None
 	erp_doctype: str | None = None  # the ERPNext document a pull created or changed
 	erp_name: str | None = None
+	traceback: str | None = None  # internal errors only; already redacted
 
 
 @runtime_checkable
@@ -209,9 +213,34 @@ class Store(Protocol):
 		"""One log row."""
 
 	def retry_candidates(self, now: datetime) -> list[LogEntry]:
-		"""Failed rows worth another look: the newest Failed attempt per (realm, operation, doctype, name)
-		that no later attempt superseded and that is either due (next_retry_at <= now) or waiting for
+		"""Rows worth another look: the newest Failed or Interrupted attempt per (realm, operation, doctype,
+		name) that no later attempt superseded and that is either due (next_retry_at <= now) or waiting for
 		its document to change (retryable False, doc_fingerprint set)."""
+
+	# An attempt's key is (realm_id, operation, doctype, name), as in retry_candidates; "before"/"later"
+	# are in the order rows were opened (start_log), not by started_at, which two workers may share.
+	def open_attempts(
+		self,
+		realm_id: str | None,
+		operation: str,
+		doctype: str | None,
+		name: str | None,
+		before: str | None = None,
+	) -> list[LogEntry]:
+		"""Rows of one key still Started, oldest first; with `before` (a log id), only rows opened before it."""
+
+	def last_attempt(
+		self, realm_id: str | None, operation: str, doctype: str | None, name: str | None
+	) -> LogEntry | None:
+		"""The newest row of one key, whatever its status."""
+
+	def stale_attempts(self, started_before: datetime) -> list[LogEntry]:
+		"""Rows of any operation still Started that began before the cut-off, oldest first; a store that can
+		tell a row's worker is gone (the Frappe store: its RQ job has ended) may return those sooner."""
+
+	def interrupt_log(self, log_id: str, outcome: LogOutcome) -> bool:
+		"""Close a row that is still Started with outcome (status "Interrupted"), atomically: False, and
+		nothing written, when the row has ended meanwhile (its worker was alive after all)."""
 
 	# -- pull state -------------------------------------------------------------------------------------
 	def get_watermark(self, realm_id: str, key: str = "cdc") -> datetime | None:

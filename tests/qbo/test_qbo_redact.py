@@ -60,6 +60,12 @@ def test_bearer_and_basic_inside_strings():
 
 def test_jwt_and_key_value_pairs_inside_strings():
 	assert redact_str("token eyJhbGciOi.eyJzdWIi.sig here") == "token *** here"
+	assert redact_str("unsigned eyJhbGciOi.eyJzdWIi. here") == "unsigned *** here"
+	# Intuit's access tokens are JWEs whose key part is empty (header..iv.ciphertext.tag); bare, in an
+	# exception message or a traceback, they must go too.
+	jwe = "eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..Yq3rZ1x-Jn0w.Zm9vYmFy_YmF6.dGFn"
+	assert redact_str(f"refresh failed for {jwe}, giving up") == "refresh failed for ***, giving up"
+	assert redact_str("eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..Q9wz7Tk") == "***"
 	url = "https://x/cb?code=AB11abc&state=s&realmId=1&refresh_token=RT&client_secret=CS"
 	assert redact_str(url) == "https://x/cb?code=***&state=s&realmId=1&refresh_token=***&client_secret=***"
 	assert redact_str('{"password": "hunter2"}') == '{"password": "***"}'

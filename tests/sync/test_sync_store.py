@@ -68,6 +68,44 @@ def test_retry_candidates_newest_failed_attempt_only() -> None:
 	assert sorted(e.id for e in s.retry_candidates(NOW)) == sorted([newest_a, bad])
 
 
+def test_open_stale_and_last_attempts_and_interrupt_only_what_is_still_open() -> None:
+	s = store()
+	si = "Sales Invoice"
+
+	def opened(name: str | None, started: datetime, operation: str = "push", realm: str = "R1") -> str:
+		return s.start_log(LogEntry("QBO Test Co", realm, operation, si, name, started_at=started))
+
+	a1 = opened("A", NOW - timedelta(hours=3))
+	a2 = opened("A", NOW - timedelta(hours=2))
+	cancel_a = opened("A", NOW - timedelta(hours=2), operation="cancel")
+	other_realm = opened("A", NOW - timedelta(hours=2), realm="R2")
+	bulk = opened(None, NOW - timedelta(hours=2), operation="bulk")
+	a3 = opened("A", NOW - timedelta(minutes=5))
+	s.finish_log(a2, LogOutcome("Failed", "QuickBooks is down", retryable=True, next_retry_at=NOW))
+	ids_of = lambda entries: [e.id for e in entries]  # noqa: E731
+	assert ids_of(s.open_attempts("R1", "push", si, "A")) == [a1, a3]  # oldest first, Started only
+	assert ids_of(s.open_attempts("R1", "push", si, "A", before=a3)) == [a1]
+	assert ids_of(s.open_attempts("R1", "push", si, "A", before=a1)) == []
+	assert ids_of(s.open_attempts("R1", "cancel", si, "A")) == [cancel_a]
+	assert s.last_attempt("R1", "push", si, "A").id == a3
+	assert s.last_attempt("R1", "push", si, "B") is None
+	assert ids_of(s.stale_attempts(NOW - timedelta(hours=1))) == [a1, cancel_a, other_realm, bulk]
+
+	closed = LogOutcome("Interrupted", "Interrupted: ...", error_code="INTERRUPTED", next_retry_at=NOW)
+	assert s.interrupt_log(a1, closed) is True
+	assert s.interrupt_log(a1, closed) is False  # already closed
+	assert s.interrupt_log(a2, closed) is False  # ended on its own: its verdict stays
+	assert (s.get_log(a1).status, s.get_log(a2).status) == ("Interrupted", "Failed")
+	assert s.get_log(a1).error_code == "INTERRUPTED"
+	assert a1 not in ids_of(s.open_attempts("R1", "push", si, "A"))
+
+	# An Interrupted row that is the newest of its key and due is a retry candidate, like a Failed one.
+	b = opened("B", NOW - timedelta(hours=2))
+	s.interrupt_log(b, LogOutcome("Interrupted", "x", retryable=True, next_retry_at=NOW))
+	assert b in ids_of(s.retry_candidates(NOW))
+	assert a1 not in ids_of(s.retry_candidates(NOW))  # A has later attempts
+
+
 def test_events_claimed_once_even_across_threads() -> None:
 	s = store()
 	wins = []

@@ -13,10 +13,10 @@ from frappe.utils import add_to_date, formatdate, getdate, nowdate
 from frappe.utils.dashboard import cache_source
 from frappe.utils.dateutils import get_from_date_from_timespan, get_period, get_period_ending
 
-STATUSES = ("Success", "Warning", "Failed", "Skipped")
+STATUSES = ("Success", "Warning", "Failed", "Skipped", "Interrupted")
 # frappe's chart widget ignores colours a source returns: the Dashboard Chart's custom_options carries
-# these (same order as STATUSES, the list view's green/orange/red/grey); kept here for API callers.
-COLORS = ("#29CD42", "#ECAD4B", "#E24C4C", "#98A1A9")
+# these (same order as STATUSES, the list view's green/orange/red/grey/dark grey); kept here for API callers.
+COLORS = ("#29CD42", "#ECAD4B", "#E24C4C", "#98A1A9", "#525252")
 
 
 @frappe.whitelist()

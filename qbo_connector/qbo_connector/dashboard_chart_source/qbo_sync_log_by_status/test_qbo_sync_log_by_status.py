@@ -14,7 +14,13 @@ from qbo_connector.qbo_connector.dashboard_chart_source.qbo_sync_log_by_status i
 	qbo_sync_log_by_status as source,
 )
 
-INDICATOR = {"Success": "#29CD42", "Warning": "#ECAD4B", "Failed": "#E24C4C", "Skipped": "#98A1A9"}
+INDICATOR = {
+	"Success": "#29CD42",
+	"Warning": "#ECAD4B",
+	"Failed": "#E24C4C",
+	"Skipped": "#98A1A9",
+	"Interrupted": "#525252",
+}
 
 
 class TestQBOSyncActivityChart(FrappeTestCase):

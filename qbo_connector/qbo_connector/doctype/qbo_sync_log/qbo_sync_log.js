@@ -2,7 +2,7 @@
 // License: MIT. See license.txt
 
 const QBO_RETRY_ROLES = ["Accounts Manager", "System Manager"];
-const QBO_RETRYABLE = ["Failed", "Warning", "Skipped"];
+const QBO_RETRYABLE = ["Failed", "Warning", "Skipped", "Interrupted"];
 const QBO_RETRYABLE_OPERATIONS = ["push", "cancel", "pull", "pull_entity"];
 
 frappe.ui.form.on("QBO Sync Log", {

@@ -19,11 +19,12 @@ from qbo_connector.qbo_connector.permissions import RETRY_ROLES, require_roles
 from qbo_connector.qbo_connector.redaction import scrub
 from qbo_connector.qbo_connector.status import set_reference_status
 
-RETRYABLE_STATUSES = ("Failed", "Warning", "Skipped")
+RETRYABLE_STATUSES = ("Failed", "Warning", "Skipped", "Interrupted")
 # What the sync engine can re-run (SyncEngine.retry dispatches on these); admin actions such as connect
 # are simply done again.
 RETRYABLE_OPERATIONS = ("push", "cancel", "pull", "pull_entity")
-# Rows that can go once they are old: the trail of what worked. Failures stay until someone looks.
+# Rows that can go once they are old: the trail of what worked. Failures (and attempts a dead worker
+# left Interrupted) stay until someone looks.
 CLEARABLE_STATUSES = ("Success", "Skipped")
 RETRY_JOB = "qbo_connector.qbo_connector.tasks.retry_log"
 _MAX_TEXT = 1_000_000  # a Code field is LONGTEXT; keep rows readable in the form anyway
@@ -46,6 +47,7 @@ class QBOSyncLog(Document):
 		error_code: DF.Data | None
 		error_message: DF.SmallText | None
 		intuit_tid: DF.Data | None
+		job_id: DF.Data | None
 		message: DF.SmallText | None
 		next_retry_at: DF.Datetime | None
 		operation: DF.Data | None
@@ -60,7 +62,7 @@ class QBOSyncLog(Document):
 		retry_of: DF.Link | None
 		retryable: DF.Check
 		started_at: DF.Datetime | None
-		status: DF.Literal["Queued", "Running", "Success", "Warning", "Failed", "Skipped"]
+		status: DF.Literal["Queued", "Running", "Success", "Warning", "Failed", "Skipped", "Interrupted"]
 		traceback: DF.Code | None
 	# end: auto-generated types
 
@@ -172,7 +174,7 @@ def retry(name: str) -> dict[str, Any]:
 	else:
 		frappe.msgprint(
 			_(
-				"Only failed, warning or skipped sync attempts can be retried; do other actions (such as connect) again."
+				"Only failed, warning, skipped or interrupted sync attempts can be retried; do other actions (such as connect) again."
 			)
 		)
 	return {"queued": [name] if queued else [], "skipped": [] if queued else [name]}
@@ -192,7 +194,7 @@ def bulk_retry(names: list[str] | str) -> dict[str, Any]:
 	message = _("{0} retries queued.").format(len(queued))
 	if skipped:
 		message += " " + _(
-			"{0} rows skipped (only failed, warning or skipped sync attempts are retried)."
+			"{0} rows skipped (only failed, warning, skipped or interrupted sync attempts are retried)."
 		).format(len(skipped))
 	frappe.msgprint(message, alert=True, indicator="blue" if queued else "orange")
 	return {"queued": queued, "skipped": skipped}

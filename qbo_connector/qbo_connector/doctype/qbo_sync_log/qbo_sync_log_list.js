@@ -8,6 +8,8 @@ const QBO_LOG_COLORS = {
 	Queued: "blue",
 	Running: "blue",
 	Skipped: "gray",
+	// a worker stopped before the attempt ended; a later attempt or the sweep closed it (see its message)
+	Interrupted: "darkgrey",
 };
 
 frappe.listview_settings["QBO Sync Log"] = {
