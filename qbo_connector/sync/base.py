@@ -88,6 +88,9 @@ class Attempt:
 		self.erp_name: str | None = entry.erp_name
 		self.fingerprint: Callable[[], str | None] | None = None
 		self.closed: SyncResult | None = None
+		self.notes: list[
+			str
+		] = []  # what the attempt did on the way (adopted a QBO record...): in the message
 
 	def produced(self, doctype: str, name: str) -> None:
 		"""Name the ERPNext document this (pull) attempt created or changed, so its log row links to it."""
@@ -137,6 +140,9 @@ class Attempt:
 		"""Close the row; a retryable failure gets its next_retry_at from the backoff schedule."""
 		if self.closed is not None:
 			return self.closed
+		notes = [note for note in self.notes if note not in message]
+		if notes:
+			message = " ".join([message.rstrip(), *notes]).strip()
 		request_json, response_json, tid = self._bodies()
 		now = self.engine.clock()
 		retry_at = None
@@ -252,6 +258,15 @@ class EngineBase:
 		stack = getattr(self._local, "stack", None)
 		if stack:
 			stack[-1].add_exchange(exchange)
+
+	def note(self, sentence: str) -> None:
+		"""Add a sentence to the log message of the attempt running in this thread (an adopted or renamed
+		QBO record is worth telling, whatever the attempt ends as)."""
+		stack = getattr(self._local, "stack", None)
+		if stack:
+			stack[-1].notes.append(sentence)
+		else:
+			logger.info("%s", sentence)
 
 	def _run(self, entry: LogEntry, work: Callable[[Attempt], SyncResult]) -> SyncResult:
 		"""Open a log row, run work, and close the row whatever happens."""

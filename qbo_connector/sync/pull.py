@@ -22,6 +22,7 @@ from qbo_connector.qbo.webhooks import WebhookEvent
 
 from . import ids
 from .base import Attempt, EngineBase, money, parse_time, updated_at
+from .identity import adoption_guard, free_item_code, passed_over_note
 from .mapper import customer_to_erpnext, item_to_erpnext, payment_to_erpnext
 from .outcome import PullResult, SyncResult
 from .push import _note_head, is_voided
@@ -287,14 +288,19 @@ class PullMixin(EngineBase):
 				"Success", f"Customer {link.name} disabled: deleted in QuickBooks.", action="updated"
 			)
 		data = customer_to_erpnext(obj)
-		name = self.store.upsert_customer(config.company, data, name=link.name if link else None)
+		passed_over: list[str] = []
+		if link is None:
+			adopt = adoption_guard(self.store, config.realm_id, CUSTOMER, obj, passed_over)
+			name = self.store.upsert_customer(config.company, data, name=None, adopt=adopt)
+		else:
+			name = self.store.upsert_customer(config.company, data, name=link.name)
 		self._save_pull_link(config, CUSTOMER, name, CUSTOMER, obj, link)
 		at.produced(CUSTOMER, name)
 		verb = "Updated" if link else "Created or matched"
 		state = " (disabled: inactive in QuickBooks)" if data.get("disabled") else ""
 		return at.finish(
 			"Success",
-			f"{verb} Customer {name} from QuickBooks customer {obj['Id']}{state}.",
+			f"{verb} Customer {name} from QuickBooks customer {obj['Id']}{state}.{passed_over_note(passed_over)}",
 			action="updated" if link else "created",
 		)
 
@@ -318,13 +324,16 @@ class PullMixin(EngineBase):
 				f"QuickBooks item {obj['Id']} is not a Service or NonInventory item.",
 				action="ignored",
 			)
+		passed_over: list[str] = []
+		if link is None:
+			data = free_item_code(self.store, config.realm_id, obj, data, passed_over)
 		name = self.store.upsert_item(config.company, data, name=link.name if link else None)
 		self._save_pull_link(config, ITEM, name, ITEM, obj, link)
 		at.produced(ITEM, name)
 		verb = "Updated" if link else "Created or matched"
 		return at.finish(
 			"Success",
-			f"{verb} Item {name} from QuickBooks item {obj['Id']}.",
+			f"{verb} Item {name} from QuickBooks item {obj['Id']}.{passed_over_note(passed_over)}",
 			action="updated" if link else "created",
 		)
 
