@@ -35,7 +35,7 @@ from qbo_connector.qbo.query import Query
 from . import ids
 from .base import Attempt, doc_label, money, updated_at
 from .deposit import DEPOSIT_KEY, DepositMixin
-from .identity import name_lock_key, qbo_name, same_name
+from .identity import PEOPLE, name_lock_key, qbo_name, same_name
 from .mapper import Mapped, explain_difference, map_document
 from .outcome import INTERNAL_CODE, SyncError, SyncResult, classify, is_definitive
 from .store import (
@@ -479,6 +479,7 @@ class PushMixin(DepositMixin):
 				realm,
 				CUSTOMER,
 				customer,
+				CUSTOMER,
 				"DisplayName",
 				display_name_candidates(doc),
 				lambda candidate: dict(mapped.body, DisplayName=candidate),
@@ -527,6 +528,7 @@ class PushMixin(DepositMixin):
 					realm,
 					ITEM,
 					code,
+					ITEM,
 					"Name",
 					item_name_candidates(item),
 					lambda candidate, body=body: dict(body, Name=candidate),
@@ -548,15 +550,15 @@ class PushMixin(DepositMixin):
 		realm: str,
 		doctype: str,
 		name: str,
+		entity: str,
 		field: str,
 		candidates: list[str],
 		body_for: Callable[[str], dict[str, Any]],
 	) -> tuple[str | None, list[str]]:
-		"""Link an ERPNext master (Customer, Item: its QBO entity has the same name) to a QBO object of the
+		"""Link an ERPNext master (Customer, Item; a Supplier's Vendor the same way) to a QBO object of the
 		first free candidate name: adopt an unlinked one of that name, else create it. Returns the QBO id
 		(None when every name is taken) and why each name passed over was taken; the log row gets a note
 		for an adoption and for a collision name."""
-		entity = doctype
 		label = doc_label(doctype, name)
 		taken: list[str] = []
 		for index, candidate in enumerate(candidates):
@@ -591,7 +593,7 @@ class PushMixin(DepositMixin):
 				try:
 					obj = client.create(entity, body_for(candidate), request_id=rid)
 				except DuplicateNameError:
-					users = "customer, vendor or employee" if entity == CUSTOMER else "item"
+					users = "customer, vendor or employee" if entity in PEOPLE else "item"
 					taken.append(f"'{candidate}' is used by another (perhaps inactive) QuickBooks {users}")
 					continue
 				self._link_master(realm, doctype, name, entity, obj, origin="push")
@@ -616,8 +618,8 @@ class PushMixin(DepositMixin):
 	@staticmethod
 	def _made_for(entity: str, obj: dict[str, Any], doctype: str, name: str) -> bool:
 		"""Whether a QBO object carries our mark for this record (an earlier attempt created it): a
-		customer's Notes name it, an item's Sku is its code."""
-		if entity == CUSTOMER:
+		customer's (vendor's) Notes name it, an item's Sku is its code."""
+		if entity in PEOPLE:
 			return str(obj.get("Notes") or "").strip() == f"ERPNext {doctype} {name}"
 		return str(obj.get("Sku") or "") == name[:100]
 
