@@ -349,7 +349,7 @@ def _item(ctx: Ctx, obj: dict, old: dict | None) -> None:
 	obj["FullyQualifiedName"], obj["Level"] = fqn, level
 	clash = ctx.co.find_name("Item", fqn)
 	if clash and clash != ("Item", obj.get("Id")):
-		raise errors.duplicate_name(fqn)
+		raise errors.duplicate_name(fqn, "product or service")
 	if item_type in ("Service", "Inventory"):
 		_ref(ctx, obj, "IncomeAccountRef", "Account", required=True)
 	else:

@@ -153,11 +153,13 @@ def stale() -> Fault:
 	)
 
 
-def duplicate_name(name: str) -> Fault:
+def duplicate_name(name: str, holders: str = "customer, vendor or employee") -> Fault:
+	"""6240: names are unique case-insensitively, across Customer, Vendor and Employee together (holders),
+	and among items ("product or service")."""
 	return Fault(
 		"6240",
 		"Duplicate Name Exists Error",
-		"The name supplied already exists. : Another customer, vendor or employee is already using this name "
+		f"The name supplied already exists. : Another {holders} is already using this name "
 		f"({name}). Please use a different name.",
 	)
 

@@ -22,7 +22,14 @@ from qbo_connector.mapping.invoice import (
 	invoice_sparse_changes,
 	map_invoice,
 )
-from qbo_connector.mapping.item import MappedItem, item_name, item_sparse_changes, item_type, map_item
+from qbo_connector.mapping.item import (
+	MappedItem,
+	item_name,
+	item_name_candidates,
+	item_sparse_changes,
+	item_type,
+	map_item,
+)
 from qbo_connector.mapping.money import D, q2
 from qbo_connector.mapping.payment import MappedPayment, map_payment
 from qbo_connector.mapping.pull import (
@@ -50,6 +57,7 @@ __all__ = [
 	"fit_unit_price",
 	"invoice_sparse_changes",
 	"item_name",
+	"item_name_candidates",
 	"item_sparse_changes",
 	"item_type",
 	"map_address",

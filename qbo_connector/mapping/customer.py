@@ -12,7 +12,7 @@ from typing import Any
 
 from qbo_connector.mapping.context import MappingContext
 from qbo_connector.mapping.errors import MappingError
-from qbo_connector.mapping.text import clean_name, truncate
+from qbo_connector.mapping.text import clean_name, short_hash, truncate
 
 DOCTYPE = "Customer"
 DISPLAY_NAME_MAX = 500
@@ -70,7 +70,10 @@ def display_name_candidates(customer: Mapping[str, Any]) -> list[str]:
 
 	First the plain customer name; then the name with the ERPNext customer ID in brackets, which is unique
 	in ERPNext. When the ID equals the name (ERPNext's default naming by Customer Name) the bracket says
-	"Customer" instead, which is what usually tells it apart from the Vendor or Employee of the same name.
+	"Customer" instead, which is what usually tells it apart from the Vendor or Employee of the same name;
+	and as QBO cannot show what may tell two such IDs apart (':', tab, newline, case), the last candidate
+	carries a short stable hash of the ID ("ACME: West" and "ACME - West" both clean to "ACME - West").
+	The engine also moves on when the name is held by a QBO customer linked to another ERPNext customer.
 	"""
 	plain = _plain_display_name(customer)
 	ident = clean_name(_name(customer))
@@ -78,6 +81,8 @@ def display_name_candidates(customer: Mapping[str, Any]) -> list[str]:
 	candidates = [plain[:DISPLAY_NAME_MAX].rstrip(), _with_suffix(plain, suffix)]
 	if ident and ident != plain:
 		candidates.append(_with_suffix(plain, f" (Customer {ident})"))
+	else:
+		candidates.append(_with_suffix(plain, f" (Customer ~{short_hash(_name(customer) or plain)})"))
 	return list(dict.fromkeys(candidates))
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from qbo_connector.mapping.context import MappingContext
 from qbo_connector.mapping.errors import MappingError
 from qbo_connector.mapping.money import D, json_number
-from qbo_connector.mapping.text import clean_name, shorten_head, strip_html, truncate
+from qbo_connector.mapping.text import clean_name, short_hash, shorten_head, strip_html, truncate
 
 DOCTYPE = "Item"
 NAME_MAX = 100
@@ -46,6 +46,24 @@ def account_item_name(account: str) -> str:
 	"""QBO Item Name of the item that books sales to one ERPNext income account (lines whose account differs
 	from their item's): "Income - Consulting - QTC"."""
 	return shorten_head(clean_name(f"Income - {account}", "-"), NAME_MAX)
+
+
+def item_name_candidates(item: Mapping[str, Any]) -> list[str]:
+	"""QBO Item Names to try in order: the plain name, then the collision names.
+
+	A name is taken when QBO holds it (case-insensitively) for an item linked to another ERPNext item, or
+	answers 6240. The Name already is the item code, and what tells two colliding codes apart (':' or
+	case, or what lies past 100 characters) is exactly what QBO cannot show, so the collision rule appends
+	a short stable hash of the item code within the 100 characters: "A:B" and "A-B" become "A-B" and
+	"A-B ~HASH". The Sku keeps the item code as typed.
+	"""
+	plain = item_name(item)
+	code = str(item.get("item_code") or item.get("name") or "")
+	candidates = [plain]
+	for length in (6, 12):
+		marker = f" ~{short_hash(code, length)}"
+		candidates.append(plain[: NAME_MAX - len(marker)].rstrip() + marker)
+	return list(dict.fromkeys(candidates))
 
 
 def item_type(item: Mapping[str, Any]) -> Literal["Service", "NonInventory"]:
@@ -127,7 +145,9 @@ def item_sparse_changes(
 	"""
 	desired = map_item(erp_item, ctx).body
 	changes: dict[str, Any] = {}
-	for key in ("Name", "Sku", "Description", "Active"):
+	if qbo_item.get("Name") not in item_name_candidates(erp_item):  # a collision name is kept
+		changes["Name"] = desired["Name"]
+	for key in ("Sku", "Description", "Active"):
 		if key in desired and desired[key] != qbo_item.get(key):
 			changes[key] = desired[key]
 	if "UnitPrice" in desired and D(desired["UnitPrice"]) != D(qbo_item.get("UnitPrice")):

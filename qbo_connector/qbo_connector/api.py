@@ -150,3 +150,23 @@ def resync_all(company: str) -> dict[str, Any]:
 	"""QBO Connection's "Re-sync All": read everything from QuickBooks again and send every submitted
 	document (documents already there are updated or left alone, never duplicated)."""
 	return _enqueue_sync(company, full=True)
+
+
+@frappe.whitelist()
+def check_duplicate_links(company: str | None = None) -> list[dict[str, Any]]:
+	"""QBO Connection's "Check Duplicate Links": QuickBooks records linked to more than one ERPNext record
+	(per QuickBooks company, per entity), each naming the records, since their documents would all land on
+	one QuickBooks record. With a company, only its QuickBooks company is checked."""
+	require_roles(SYNC_ROLES)
+	from qbo_connector.qbo_connector.store import FrappeStore
+
+	realm_id = None
+	if company:
+		if not frappe.has_permission("Company", "read", company):
+			frappe.throw(_("Not permitted to read company {0}").format(company), frappe.PermissionError)
+		realm_id = frappe.db.get_value(CONNECTION, company, "realm_id")
+		if not realm_id:
+			frappe.throw(
+				_("{0} is not connected to QuickBooks; there are no links to check.").format(company)
+			)
+	return [duplicate.as_dict() for duplicate in FrappeStore(commit=False).duplicate_links(realm_id)]

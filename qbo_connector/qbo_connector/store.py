@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -30,6 +30,7 @@ from rq.job import Job, JobStatus
 
 from qbo_connector.mapping.context import tax_codes_from_json, tax_codes_to_json
 from qbo_connector.mapping.money import q2
+from qbo_connector.qbo.constants import canonical_entity
 from qbo_connector.qbo_connector.doctype.qbo_account_map.qbo_account_map import (
 	get_account_map,
 	get_default_account,
@@ -40,7 +41,8 @@ from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
 from qbo_connector.qbo_connector.locks import LockTimeout, redis_lock
 from qbo_connector.qbo_connector.settings import CONNECTION
 from qbo_connector.qbo_connector.status import STATUS_DOCTYPES, set_reference_status
-from qbo_connector.sync.outcome import LOCKED_CODE, SyncError
+from qbo_connector.sync.identity import DuplicateLink, find_duplicate_links
+from qbo_connector.sync.outcome import LOCKED_CODE, LinkConflictError, SyncError
 from qbo_connector.sync.store import (
 	CUSTOMER,
 	ITEM,
@@ -402,6 +404,7 @@ class FrappeStore:
 			"pushed": json.dumps(link.pushed, default=str, sort_keys=True) if link.pushed else None,
 		}
 		key = ref_key(link.realm_id, link.doctype, link.name)
+		self._refuse_taken_qbo_object(link)
 		existing = frappe.db.get_value(LINK, {"ref_key": key}, "name")
 		if existing is None:
 			frappe.db.savepoint("qbo_link_insert")
@@ -410,9 +413,11 @@ class FrappeStore:
 				doc.flags.ignore_links = True
 				doc.insert(ignore_permissions=True)
 			except frappe.UniqueValidationError:
-				# Another worker inserted the same key in between: update theirs (the key is the identity).
 				frappe.db.rollback(save_point="qbo_link_insert")
 				frappe.clear_last_message()
+				# Another worker linked this QBO object to another record in between: say so plainly.
+				self._refuse_taken_qbo_object(link)
+				# Or it inserted this document's link: update theirs (the key is the identity).
 				existing = frappe.db.get_value(LINK, {"ref_key": key}, "name")
 				if existing is None:
 					raise
@@ -420,8 +425,64 @@ class FrappeStore:
 			doc = frappe.get_doc(LINK, existing)
 			doc.update(values)
 			doc.flags.ignore_links = True
-			doc.save(ignore_permissions=True)
+			frappe.db.savepoint("qbo_link_update")
+			try:
+				doc.save(ignore_permissions=True)
+			except frappe.UniqueValidationError:
+				frappe.db.rollback(save_point="qbo_link_update")
+				frappe.clear_last_message()
+				self._refuse_taken_qbo_object(link)
+				raise
 		self.commit()
+
+	@staticmethod
+	def _refuse_taken_qbo_object(link: Link) -> None:
+		"""QBO Link's unique qbo_key keeps one ERPNext record per QBO object; a link that would break it is
+		refused with the engine's LinkConflictError (naming both records and the QBO object) instead of the
+		database's UniqueValidationError, which the log could only call an unexpected error."""
+		key = qbo_key(link.realm_id, link.qbo_entity, link.qbo_id)
+		if key is None:
+			return
+		holder = frappe.db.get_value(
+			LINK, {"qbo_key": key}, ["reference_doctype", "reference_name"], as_dict=True
+		)
+		if holder and (holder.reference_doctype, holder.reference_name) != (link.doctype, link.name):
+			raise LinkConflictError(
+				link.realm_id,
+				canonical_entity(link.qbo_entity),
+				str(link.qbo_id),
+				holder=(holder.reference_doctype, holder.reference_name),
+				claimant=(link.doctype, link.name),
+			)
+
+	def duplicate_links(self, realm_id: str | None = None) -> list[DuplicateLink]:
+		"""QBO objects linked to several ERPNext records (per realm, per entity). qbo_key is unique, so these
+		are rows whose key was never filled or went stale (written with db_set/set_value or by a script,
+		or before the key existed): grouped here by the fields themselves, not by the key."""
+		conditions = "ifnull(qbo_id, '') != ''"
+		values: dict[str, Any] = {}
+		if realm_id:
+			conditions += " and realm_id = %(realm_id)s"
+			values["realm_id"] = str(realm_id)
+		groups = frappe.db.sql(
+			f"""
+			select realm_id, qbo_entity, qbo_id from `tabQBO Link`
+			where {conditions}
+			group by realm_id, qbo_entity, qbo_id
+			having count(*) > 1
+			""",
+			values,
+			as_dict=True,
+		)
+		links: list[Link] = []
+		for group in groups:
+			rows = frappe.get_all(
+				LINK,
+				filters={"realm_id": group.realm_id, "qbo_entity": group.qbo_entity, "qbo_id": group.qbo_id},
+				fields=list(LINK_FIELDS),
+			)
+			links += [link for link in map(self._link, rows) if link is not None]
+		return find_duplicate_links(links, realm_id)
 
 	# -- logs -------------------------------------------------------------------------------------------
 	def start_log(self, entry: LogEntry) -> str:
@@ -688,9 +749,18 @@ class FrappeStore:
 		frappe.cache().delete(self._event_key(key))
 
 	# -- ERPNext writes on pull -------------------------------------------------------------------------
-	def upsert_customer(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
+	def upsert_customer(
+		self,
+		company: str,
+		data: dict[str, Any],
+		name: str | None = None,
+		adopt: Callable[[str], bool] | None = None,
+	) -> str:
 		if name is None and data.get("customer_name"):
-			name = frappe.db.get_value(CUSTOMER, {"customer_name": data["customer_name"]}, "name")
+			matches = frappe.get_all(CUSTOMER, filters={"customer_name": data["customer_name"]}, pluck="name")
+			# A customer linked to another QBO customer is not adopted (adopt says no): the next one is,
+			# or a new customer is made.
+			name = next((match for match in matches if adopt is None or adopt(match)), None)
 		if name is not None and frappe.db.exists(CUSTOMER, name):
 			doc = frappe.get_doc(CUSTOMER, name)
 			# Contact details live on the Contact; on the Customer they are fetched copies.

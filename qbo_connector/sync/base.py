@@ -102,6 +102,8 @@ class Attempt:
 		# What a failure message starts with when the log row's doctype/name do not say it (a pull row names
 		# a QBO object; its failure must also name the ERPNext record it concerns).
 		self.subject: str | None = None
+		# what the attempt did on the way (adopted a QBO record...): added to the message
+		self.notes: list[str] = []
 
 	def produced(self, doctype: str, name: str) -> None:
 		"""Name the ERPNext document this (pull) attempt created or changed, so its log row links to it."""
@@ -163,6 +165,9 @@ class Attempt:
 			if retryable and self.entry.attempts >= MAX_INTERNAL_ATTEMPTS:
 				retryable = False
 				message = f"{message} {gave_up_sentence(self.entry.attempts)}"
+		notes = [note for note in self.notes if note not in message]
+		if notes:
+			message = " ".join([message.rstrip(), *notes]).strip()
 		request_json, response_json, tid = self._bodies()
 		now = self.engine.clock()
 		retry_at = None
@@ -289,6 +294,15 @@ class EngineBase:
 		stack = getattr(self._local, "stack", None)
 		if stack:
 			stack[-1].add_exchange(exchange)
+
+	def note(self, sentence: str) -> None:
+		"""Add a sentence to the log message of the attempt running in this thread (an adopted or renamed
+		QBO record is worth telling, whatever the attempt ends as)."""
+		stack = getattr(self._local, "stack", None)
+		if stack:
+			stack[-1].notes.append(sentence)
+		else:
+			logger.info("%s", sentence)
 
 	def _run(self, entry: LogEntry, work: Callable[[Attempt], SyncResult]) -> SyncResult:
 		"""Open a log row, run work, and close the row whatever happens."""

@@ -10,13 +10,17 @@ import copy
 import itertools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from qbo_connector.qbo.constants import canonical_entity
+
+from .identity import DuplicateLink, find_duplicate_links
+from .outcome import LinkConflictError
 from .store import (
 	CUSTOMER,
 	ITEM,
@@ -75,6 +79,12 @@ class MemoryStore:
 		"""Change fields of a stored document (tests: due date changed after submit, cancel, ...)."""
 		with self._mutex:
 			self._docs[(doctype, name)].update(copy.deepcopy(values))
+
+	def add_link(self, link: Link) -> None:
+		"""Put a link in as it is, unchecked: a row written before QBO Link had its unique keys (tests of the
+		duplicate-links check). The engine goes through save_link, which refuses such a link."""
+		with self._mutex:
+			self._links[(link.realm_id, link.doctype, link.name)] = copy.deepcopy(link)
 
 	def docs(self, doctype: str) -> list[dict[str, Any]]:
 		with self._mutex:
@@ -172,8 +182,30 @@ class MemoryStore:
 			return None
 
 	def save_link(self, link: Link) -> None:
+		"""Like QBO Link's two unique keys: one link per (realm, document), and one document per (realm,
+		QBO entity, QBO id); a link to a QBO object another document holds raises LinkConflictError."""
 		with self._mutex:
+			if link.qbo_id:
+				entity = canonical_entity(link.qbo_entity)
+				for other in self._links.values():
+					if (
+						other.realm_id == link.realm_id
+						and other.qbo_id == str(link.qbo_id)
+						and canonical_entity(other.qbo_entity) == entity
+						and (other.doctype, other.name) != (link.doctype, link.name)
+					):
+						raise LinkConflictError(
+							link.realm_id,
+							entity,
+							str(link.qbo_id),
+							holder=(other.doctype, other.name),
+							claimant=(link.doctype, link.name),
+						)
 			self._links[(link.realm_id, link.doctype, link.name)] = copy.deepcopy(link)
+
+	def duplicate_links(self, realm_id: str | None = None) -> list[DuplicateLink]:
+		"""QBO objects linked to several records (only add_link can put such links in)."""
+		return find_duplicate_links(self.links(), realm_id)
 
 	# -- logs -------------------------------------------------------------------------------------------
 	def start_log(self, entry: LogEntry) -> str:
@@ -282,13 +314,26 @@ class MemoryStore:
 			self._events.discard(key)
 
 	# -- ERPNext writes on pull -------------------------------------------------------------------------
-	def _upsert(self, doctype: str, data: dict[str, Any], name: str | None, title_field: str) -> str:
+	def _upsert(
+		self,
+		doctype: str,
+		data: dict[str, Any],
+		name: str | None,
+		title_field: str,
+		adopt: Callable[[str], bool] | None = None,
+	) -> str:
 		with self._mutex:
 			if name is None:
 				wanted = data.get("name") or data.get(title_field)
 				existing = self._docs.get((doctype, wanted)) if wanted else None
-				if existing is not None:
+				if existing is not None and (adopt is None or adopt(wanted)):
 					name = wanted
+				elif existing is not None:  # refused: a new record, named as ERPNext names a duplicate
+					name = next(
+						f"{wanted} - {n}"
+						for n in itertools.count(1)
+						if (doctype, f"{wanted} - {n}") not in self._docs
+					)
 				else:
 					name = wanted or f"{doctype}-{next(self._name_seq)}"
 			doc = self._docs.get((doctype, name))
@@ -298,8 +343,14 @@ class MemoryStore:
 			doc.update({k: copy.deepcopy(v) for k, v in data.items() if k not in ("name", "doctype")})
 			return name
 
-	def upsert_customer(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
-		return self._upsert(CUSTOMER, data, name, "customer_name")
+	def upsert_customer(
+		self,
+		company: str,
+		data: dict[str, Any],
+		name: str | None = None,
+		adopt: Callable[[str], bool] | None = None,
+	) -> str:
+		return self._upsert(CUSTOMER, data, name, "customer_name", adopt)
 
 	def upsert_item(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
 		return self._upsert(ITEM, data, name, "item_code")

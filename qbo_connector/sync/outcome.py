@@ -48,6 +48,32 @@ class SyncError(Exception):
 		super().__init__(message)
 
 
+LINK_CONFLICT_CODE = "LINK_CONFLICT"
+
+
+class LinkConflictError(SyncError):
+	"""A link would make a second ERPNext record point at a QBO object another record is linked to.
+
+	Raised by the stores (the Frappe store turns QBO Link's unique-key clash into this). The engine checks
+	before it links, so this means two workers raced for one QBO object: a retry sees the winner's link and
+	takes another QBO record (the collision rule), hence retryable.
+	"""
+
+	def __init__(
+		self, realm_id: str, qbo_entity: str, qbo_id: str, holder: tuple[str, str], claimant: tuple[str, str]
+	) -> None:
+		self.realm_id, self.qbo_entity, self.qbo_id = realm_id, qbo_entity, str(qbo_id)
+		self.holder, self.claimant = holder, claimant
+		super().__init__(
+			LINK_CONFLICT_CODE,
+			f"{claimant[0]} {claimant[1]} cannot be linked to QuickBooks {qbo_entity} {qbo_id}: that "
+			f"QuickBooks record is already linked to {holder[0]} {holder[1]} (QuickBooks company {realm_id}), "
+			"and one QuickBooks record belongs to one ERPNext record. Nothing was linked; a retry gives "
+			f"{claimant[0]} {claimant[1]} a QuickBooks record of its own.",
+			retryable=True,
+		)
+
+
 @dataclass
 class Failure:
 	"""What the log row says about an exception."""

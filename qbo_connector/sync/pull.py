@@ -28,6 +28,7 @@ from qbo_connector.qbo.webhooks import WebhookEvent
 
 from . import ids
 from .base import Attempt, EngineBase, money, parse_time, updated_at
+from .identity import adoption_guard, free_item_code, passed_over_note
 from .mapper import customer_to_erpnext, item_to_erpnext, payment_to_erpnext
 from .outcome import PullResult, SyncError, SyncResult
 from .push import _note_head, is_voided
@@ -354,12 +355,20 @@ class PullMixin(EngineBase):
 		upsert = self.store.upsert_customer if doctype == CUSTOMER else self.store.upsert_item
 		if link is None:
 			assert data is not None
-			name = upsert(config.company, data, name=None)
+			# One QBO record per ERPNext record: never match a record already linked to another QBO object.
+			passed_over: list[str] = []
+			if doctype == CUSTOMER:
+				adopt = adoption_guard(self.store, config.realm_id, CUSTOMER, obj, passed_over)
+				name = self.store.upsert_customer(config.company, data, name=None, adopt=adopt)
+			else:
+				data = free_item_code(self.store, config.realm_id, obj, data, passed_over)
+				name = self.store.upsert_item(config.company, data, name=None)
 			self._save_pull_link(config, doctype, name, entity, obj, None)
 			at.produced(doctype, name)
 			return at.finish(
 				"Success",
-				f"Created or matched {doctype} {name} from QuickBooks {kind} {obj['Id']}.",
+				f"Created or matched {doctype} {name} from QuickBooks {kind} {obj['Id']}."
+				f"{passed_over_note(passed_over)}",
 				action="created",
 			)
 		name = link.name

@@ -21,7 +21,8 @@ from typing import Any
 from qbo_connector.mapping.context import MappingContext
 from qbo_connector.mapping.customer import display_name_candidates, map_customer
 from qbo_connector.mapping.errors import MappingError
-from qbo_connector.mapping.item import account_item_name, item_name, map_item
+from qbo_connector.mapping.item import account_item_name, item_name_candidates, map_item
+from qbo_connector.mapping.text import short_hash
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo.errors import (
 	DuplicateDocNumberError,
@@ -36,6 +37,7 @@ from qbo_connector.qbo.query import Query
 from . import ids
 from .base import Attempt, doc_label, money, updated_at
 from .deposit import DEPOSIT_KEY, DepositMixin
+from .identity import PEOPLE, name_lock_key, qbo_name, same_name
 from .mapper import Mapped, explain_difference, map_document
 from .outcome import INTERNAL_CODE, SyncError, SyncResult, classify, is_definitive
 from .store import (
@@ -447,21 +449,38 @@ class PushMixin(DepositMixin):
 					refs[qbo_account] = link.qbo_id
 					continue
 				name = account_item_name(account)
-				found = self.rows(client, Query(ITEM).where("Name", "=", name))
-				found = [r for r in found if _ref(r, "IncomeAccountRef") == qbo_account]
-				if found:
-					obj = found[0]
-				else:
-					body = {
-						"Name": name,
-						"Type": "Service",
-						"IncomeAccountRef": {"value": qbo_account},
-						"Description": f"Sales booked to ERPNext income account {account}",
-					}
-					rid = ids.request_id(realm, ACCOUNT, account, ids.CREATE, 0)
-					obj = client.create(ITEM, body, request_id=rid)
-				self._link_master(realm, ACCOUNT, account, ITEM, obj, origin="push")
-				refs[qbo_account] = str(obj["Id"])
+				body = {
+					"Type": "Service",
+					"IncomeAccountRef": {"value": qbo_account},
+					"Description": f"Sales booked to ERPNext income account {account}",
+				}
+				qbo_id, taken = self._claim_name(
+					client,
+					realm,
+					ACCOUNT,
+					account,
+					ITEM,
+					"Name",
+					[name, f"{name[:92]} ~{short_hash(account)}"],
+					lambda candidate, body=body: dict(body, Name=candidate),
+				)
+				if qbo_id is None:
+					raise SyncError(
+						"ACCOUNT_ITEM",
+						f"No QuickBooks item can be made for ERPNext income account {account}: "
+						+ "; ".join(taken)
+						+ ". Rename the QuickBooks items holding those names, then retry this log.",
+					)
+				linked = self.store.get_link(realm, ACCOUNT, account)
+				booked = (linked.pushed if linked else {}).get(INCOME_ACCOUNT_KEY)
+				if booked and booked != qbo_account:
+					raise SyncError(
+						"ACCOUNT_ITEM",
+						f"QuickBooks item {qbo_id} '{name}', linked to ERPNext income account {account}, books to "
+						f"QuickBooks account {booked}, not {qbo_account} as the QBO Account Map says; change the "
+						"item's income account in QuickBooks (or the map), then retry this log.",
+					)
+				refs[qbo_account] = qbo_id
 		return refs
 
 	def invoice_balances(
@@ -742,10 +761,13 @@ class PushMixin(DepositMixin):
 		doctype: str,
 		name: str,
 	) -> str:
-		"""The QBO Customer id: stored link, else a customer of the same DisplayName, else a new one.
+		"""The QBO Customer id: stored link, else an unlinked QBO customer of the same DisplayName (adopted,
+		and the log row says so), else a new one.
 
-		6240 (name taken by a Vendor/Employee or an inactive customer) moves on to the next candidate name.
-		The query before each create is also the look-up that makes a retried create safe.
+		A DisplayName is taken when QBO holds it (case-insensitively) for a customer linked to another ERPNext
+		customer, or answers 6240 (a Vendor, Employee or inactive customer holds it): the next candidate
+		appends the ERPNext ID. The query before each create is also the look-up that makes a retried create
+		safe, and each candidate keeps its own request id.
 		"""
 		if not customer:
 			field = "customer" if doctype == SALES_INVOICE else "party"
@@ -762,32 +784,33 @@ class PushMixin(DepositMixin):
 			mapped = map_customer(
 				doc, ctx, self.store.get_primary_address(customer), self.store.get_primary_contact(customer)
 			)
-			for index, candidate in enumerate(display_name_candidates(doc)):
-				found = self.rows(client, Query(CUSTOMER).where("DisplayName", "=", candidate))
-				if found:
-					obj = found[0]
-				else:
-					body = dict(mapped.body, DisplayName=candidate)
-					rid = ids.request_id(realm, CUSTOMER, customer, ids.CREATE, index)
-					try:
-						obj = client.create(CUSTOMER, body, request_id=rid)
-					except DuplicateNameError:
-						continue
-				self._link_master(realm, CUSTOMER, customer, CUSTOMER, obj, origin="push")
-				return str(obj["Id"])
+			qbo_id, taken = self._claim_name(
+				client,
+				realm,
+				CUSTOMER,
+				customer,
+				CUSTOMER,
+				"DisplayName",
+				display_name_candidates(doc),
+				lambda candidate: dict(mapped.body, DisplayName=candidate),
+			)
+		if qbo_id is not None:
+			return qbo_id
 		raise MappingError(
 			CUSTOMER,
 			customer,
 			"customer_name",
-			"every QuickBooks display name tried is already used by another customer, vendor or employee; "
-			"rename the customer or the QuickBooks record",
+			"every QuickBooks display name tried is taken (" + "; ".join(taken) + "); rename the customer "
+			"or the QuickBooks record",
 		)
 
 	def ensure_items(
 		self, client: QBOClient, config: ConnectionConfig, ctx: MappingContext, doc: dict[str, Any]
 	) -> dict[str, str]:
-		"""QBO Item ids of the invoice's item codes (link, else same Name, else create Service/NonInventory).
-		Lines without an item code use the default item from settings (mapping applies it)."""
+		"""QBO Item ids of the invoice's item codes: link, else an unlinked QBO item of the same Name
+		(adopted, and logged), else a new Service/NonInventory item; a Name linked to another ERPNext item
+		or refused with 6240 gets the collision rule (item_name_candidates). Lines without an item code use
+		the default item from settings (mapping applies it)."""
 		realm = config.realm_id
 		refs: dict[str, str] = {}
 		for position, row in enumerate(doc.get("items") or [], start=1):
@@ -809,16 +832,106 @@ class PushMixin(DepositMixin):
 						f"items[{row.get('idx') or position}].item_code",
 						f"item {code!r} does not exist in ERPNext",
 					)
-				found = self.rows(client, Query(ITEM).where("Name", "=", item_name(item)))
-				if found:
-					obj = found[0]
-				else:
-					mapped = map_item(item, ctx)
-					rid = ids.request_id(realm, ITEM, code, ids.CREATE, 0)
-					obj = client.create(ITEM, mapped.body, request_id=rid)
-				self._link_master(realm, ITEM, code, ITEM, obj, origin="push")
-				refs[code] = str(obj["Id"])
+				body = map_item(item, ctx).body
+				qbo_id, taken = self._claim_name(
+					client,
+					realm,
+					ITEM,
+					code,
+					ITEM,
+					"Name",
+					item_name_candidates(item),
+					lambda candidate, body=body: dict(body, Name=candidate),
+				)
+			if qbo_id is None:
+				raise MappingError(
+					ITEM,
+					code,
+					"item_code",
+					"every QuickBooks item name tried is taken (" + "; ".join(taken) + "); rename the item "
+					"or the QuickBooks item",
+				)
+			refs[code] = qbo_id
 		return refs
+
+	def _claim_name(
+		self,
+		client: QBOClient,
+		realm: str,
+		doctype: str,
+		name: str,
+		entity: str,
+		field: str,
+		candidates: list[str],
+		body_for: Callable[[str], dict[str, Any]],
+	) -> tuple[str | None, list[str]]:
+		"""Link an ERPNext master (Customer, Item; a Supplier's Vendor the same way) to a QBO object of the
+		first free candidate name: adopt an unlinked one of that name, else create it. Returns the QBO id
+		(None when every name is taken) and why each name passed over was taken; the log row gets a note
+		for an adoption and for a collision name."""
+		label = doc_label(doctype, name)
+		taken: list[str] = []
+		for index, candidate in enumerate(candidates):
+			# Two records of one name must not both adopt (or create) it: one name, one worker at a time.
+			with self.store.lock(name_lock_key(realm, entity, candidate)):
+				rows = self.rows(client, Query(entity).where(field, "=", candidate))
+				rows = [r for r in rows if same_name(entity, r, candidate)]
+				holder = self._linked_elsewhere(realm, entity, rows, doctype, name)
+				if holder is not None:
+					obj, other = holder
+					taken.append(
+						f"'{qbo_name(entity, obj)}' is QuickBooks {entity} {obj['Id']}, linked to "
+						f"{doc_label(other.doctype, other.name)}"
+					)
+					continue
+				if rows:
+					obj = rows[0]
+					self._link_master(realm, doctype, name, entity, obj, origin="push")
+					if self._made_for(entity, obj, doctype, name):
+						note = (
+							f"Found QuickBooks {entity} {obj['Id']} '{qbo_name(entity, obj)}' made for {label} "
+							"by an earlier attempt; linked it"
+						)
+					else:
+						note = (
+							f"Adopted existing QuickBooks {entity} {obj['Id']} '{qbo_name(entity, obj)}' for "
+							f"{label} (same name, linked to no other ERPNext record)"
+						)
+					self.note(note + (f"; passed over: {'; '.join(taken)}." if taken else "."))
+					return str(obj["Id"]), taken
+				rid = ids.request_id(realm, doctype, name, ids.CREATE, index)
+				try:
+					obj = client.create(entity, body_for(candidate), request_id=rid)
+				except DuplicateNameError:
+					users = "customer, vendor or employee" if entity in PEOPLE else "item"
+					taken.append(f"'{candidate}' is used by another (perhaps inactive) QuickBooks {users}")
+					continue
+				self._link_master(realm, doctype, name, entity, obj, origin="push")
+				if taken:
+					self.note(
+						f"{label} is QuickBooks {entity} {obj['Id']} '{qbo_name(entity, obj) or candidate}', "
+						f"a name of its own: {'; '.join(taken)}."
+					)
+				return str(obj["Id"]), taken
+		return None, taken
+
+	def _linked_elsewhere(
+		self, realm: str, entity: str, rows: list[dict[str, Any]], doctype: str, name: str
+	) -> tuple[dict[str, Any], Link] | None:
+		"""The first QBO object of rows that another ERPNext record is linked to, with that link."""
+		for obj in rows:
+			other = self.store.find_link(realm, entity, str(obj["Id"]))
+			if other is not None and (other.doctype, other.name) != (doctype, name):
+				return obj, other
+		return None
+
+	@staticmethod
+	def _made_for(entity: str, obj: dict[str, Any], doctype: str, name: str) -> bool:
+		"""Whether a QBO object carries our mark for this record (an earlier attempt created it): a
+		customer's (vendor's) Notes name it, an item's Sku is its code."""
+		if entity in PEOPLE:
+			return str(obj.get("Notes") or "").strip() == f"ERPNext {doctype} {name}"
+		return str(obj.get("Sku") or "") == name[:100]
 
 	def ensure_invoices(self, config: ConnectionConfig, doc: dict[str, Any]) -> dict[str, str]:
 		"""QBO ids of the invoices a payment pays; an invoice not sent yet is sent first (its own log row)."""

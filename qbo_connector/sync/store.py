@@ -7,6 +7,7 @@ Documents travel as plain dicts shaped like `doc.as_dict()` (see tests/fixtures/
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -256,9 +257,18 @@ class Store(Protocol):
 		"""Forget a claim whose handling failed, so a redelivery is handled again."""
 
 	# -- ERPNext writes on pull -------------------------------------------------------------------------
-	def upsert_customer(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
+	def upsert_customer(
+		self,
+		company: str,
+		data: dict[str, Any],
+		name: str | None = None,
+		adopt: Callable[[str], bool] | None = None,
+	) -> str:
 		"""Create or update an ERPNext Customer from QBO. `name` is the linked customer; None means: match a
-		customer of the same customer_name (adopt it), else create one. Returns the ERPNext name."""
+		customer of the same customer_name (adopt it), else create one. Returns the ERPNext name.
+
+		`adopt(name)`, when given, is asked before a match is adopted; a customer it refuses (linked to
+		another QBO customer) is left untouched and the next match, or a new customer, is taken instead."""
 
 	def upsert_item(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
 		"""Create or update an ERPNext Item from QBO. `name` is the linked item code; None means: match the

@@ -29,10 +29,9 @@ def test_duplicate_name_also_on_rename_and_items(api: Api) -> None:
 	assert fault_code(r) == "6240"
 	income = {"value": "6"}
 	api.create("Item", {"Name": "Widget", "Type": "Service", "IncomeAccountRef": income})
-	assert (
-		fault_code(api.post("item", {"Name": "widget", "Type": "Service", "IncomeAccountRef": income}))
-		== "6240"
-	)
+	r = api.post("item", {"Name": "widget", "Type": "Service", "IncomeAccountRef": income})
+	assert fault_code(r) == "6240"
+	assert "Another product or service is already using this name" in r.json()["Fault"]["Error"][0]["Detail"]
 
 
 def test_duplicate_doc_number_and_the_override(api: Api) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from mapping_testkit import load, us_ctx
 
@@ -10,6 +12,7 @@ from qbo_connector.mapping import (
 	customer_sparse_changes,
 	display_name_candidates,
 	item_name,
+	item_name_candidates,
 	item_sparse_changes,
 	item_type,
 	map_address,
@@ -72,10 +75,13 @@ def test_shipping_only_and_separate_shipping_address():
 
 def test_candidates_when_id_equals_name():
 	customer, _, _ = _company()
-	assert display_name_candidates(customer) == [
-		"O'Brien & S\u00f8n Ltd",
-		"O'Brien & S\u00f8n Ltd (Customer)",
-	]
+	candidates = display_name_candidates(customer)
+	assert candidates[:2] == ["O'Brien & S\u00f8n Ltd", "O'Brien & S\u00f8n Ltd (Customer)"]
+	# the last resort: IDs that clean to one name ("ACME: West", "ACME - West") differ in their hash
+	assert len(candidates) == 3 and re.fullmatch(
+		r"O'Brien & S\u00f8n Ltd \(Customer ~[A-Z2-7]{6}\)", candidates[2]
+	)
+	assert candidates[2] == display_name_candidates(customer)[2]  # stable
 
 
 def test_candidates_with_a_series_id():
@@ -98,7 +104,7 @@ def test_long_name_keeps_display_name_and_cuts_company_name():
 	assert mapped.body["CompanyName"] == map_customer(customer, us_ctx()).body["CompanyName"]  # stable
 	assert any(w.startswith("CompanyName cut to 100") for w in mapped.warnings)
 	candidates = display_name_candidates(customer)
-	assert candidates[0] == name and len(candidates) == 2
+	assert candidates[0] == name and len(candidates) == 3
 	assert all(len(c) <= 500 for c in candidates)
 
 
@@ -279,3 +285,34 @@ def test_display_name_over_500_is_cut_with_a_warning():
 def test_unmapped_income_account_falls_back_to_the_default():
 	mapped = map_item(load("item_service"), us_ctx(account_map={}, income_account_ref="79"))
 	assert mapped.body["IncomeAccountRef"] == {"value": "79"}
+
+
+# -- collision names (identity: two ERPNext records never share one QBO name) ---------------------------
+def test_customer_ids_equal_after_cleaning_get_distinct_last_candidates():
+	colon = {"name": "ACME: West", "customer_name": "ACME: West"}
+	dash = {"name": "ACME - West", "customer_name": "ACME - West"}
+	one, two = display_name_candidates(colon), display_name_candidates(dash)
+	assert one[:2] == two[:2] == ["ACME - West", "ACME - West (Customer)"]  # QBO cannot tell them apart
+	assert one[2] != two[2] and all(":" not in c for c in one + two)
+
+
+@pytest.mark.parametrize(
+	("one", "two"),
+	[("BOLT:M8", "BOLT-M8"), ("PART:" + "X" * 130, "PART-" + "X" * 130), ("A : B", "A-B")],
+)
+def test_item_codes_equal_after_cleaning_get_distinct_collision_names(one: str, two: str):
+	first, second = item_name_candidates({"item_code": one}), item_name_candidates({"item_code": two})
+	assert first[0] == second[0] == item_name({"item_code": two})  # the same plain name in QBO
+	assert set(first[1:]).isdisjoint(second[1:]) and len(first) >= 2 and len(second) >= 2
+	assert all(len(c) <= 100 and ":" not in c for c in first + second)
+	assert item_name_candidates({"item_code": one}) == first  # stable across runs
+
+
+def test_item_sparse_changes_keep_a_collision_name():
+	item = load("item_service")
+	ctx = us_ctx(**ITEM_CTX)
+	collision = item_name_candidates(item)[1]
+	current = dict(map_item(item, ctx).body, Id="1", SyncToken="4", Name=collision)
+	assert item_sparse_changes(item, current, ctx) is None
+	renamed_in_qbo = dict(current, Name="Something else")
+	assert item_sparse_changes(item, renamed_in_qbo, ctx)["Name"] == item_name(item)

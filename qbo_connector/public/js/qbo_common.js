@@ -47,6 +47,36 @@ qbo_connector.show_check_results = function (title, results) {
 	});
 };
 
+// QuickBooks records linked to more than one ERPNext record (api.check_duplicate_links), one row each.
+qbo_connector.check_duplicate_links = function (company) {
+	frappe
+		.call({ method: "qbo_connector.qbo_connector.api.check_duplicate_links", args: { company }, freeze: true })
+		.then((r) => {
+			const found = r.message || [];
+			const rows = found
+				.map((d) => {
+					const records = (d.records || [])
+						.map((rec) => `${frappe.utils.get_form_link(rec.doctype, rec.name, true)} <span class="text-muted">(${frappe.utils.escape_html(__(rec.state || ""))})</span>`)
+						.join("<br>");
+					return `<tr>
+						<td class="text-nowrap">${frappe.utils.escape_html(`${d.qbo_entity} ${d.qbo_id}`)}</td>
+						<td>${records}</td>
+						<td>${frappe.utils.escape_html(d.message || "")}</td>
+					</tr>`;
+				})
+				.join("");
+			frappe.msgprint({
+				title: __("Duplicate Links"),
+				indicator: found.length ? "red" : "green",
+				wide: true,
+				message: found.length
+					? `<p>${__("{0} QuickBooks records are linked to more than one ERPNext record.", [found.length])}</p>
+						<table class="table table-bordered table-sm"><tbody>${rows}</tbody></table>`
+					: `<p>${__("Every QuickBooks record is linked to at most one ERPNext record.")}</p>`,
+			});
+		});
+};
+
 qbo_connector.add_refresh_lists_button = function (frm) {
 	if (!frm.doc.company) return;
 	frm.add_custom_button(

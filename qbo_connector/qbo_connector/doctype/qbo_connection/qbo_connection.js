@@ -37,6 +37,9 @@ frappe.ui.form.on("QBO Connection", {
 				).addClass("btn-primary");
 			}
 		}
+		if (frm.doc.realm_id && (is_admin || frappe.user.has_role("Accounts Manager"))) {
+			frm.add_custom_button(__("Check Duplicate Links"), () => qbo_connector.check_duplicate_links(frm.doc.company), __("QuickBooks"));
+		}
 		if (status === "Connected") {
 			qbo_connector.add_refresh_lists_button(frm);
 			frm.add_custom_button(__("Account Map"), () => qbo_connector.open_map("QBO Account Map", frm.doc.company), __("Go to"));
