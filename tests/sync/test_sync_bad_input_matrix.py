@@ -747,6 +747,61 @@ CASES.append(
 )
 
 
+# -- identity: names QBO sees as one -------------------------------------------------------------------------
+def _two_customers(first: str, second: str) -> Callable[[World], tuple[str, str]]:
+	"""Two ERPNext customers whose names QBO would see as one; the first is pushed, the case pushes the second."""
+
+	def build(w: World) -> tuple[str, str]:
+		_, one = _customer_named(first)(w)
+		assert w.engine.push(SI, one).status == "Success"
+		return _customer_named(second)(w)
+
+	return build
+
+
+def _two_qbo_customers(w: World, obj: dict[str, Any]) -> None:
+	linked = {
+		link.qbo_id for link in w.store.links() if link.doctype == "Customer" and link.state == "synced"
+	}
+	assert obj["CustomerRef"]["value"] in linked and len(linked) == 2, linked
+
+
+for _label, _first, _second in (
+	("same-name", "John Smith", "John Smith"),
+	("case", "ACME Supplies", "acme supplies"),
+	("colon", "ACME: West", "ACME - West"),
+	("truncation", "N" * 600 + "1", "N" * 600 + "2"),
+):
+	CASES.append(
+		Case(
+			f"identity-customers-{_label}",
+			_two_customers(_first, _second),
+			"ok",
+			(),
+			check=_two_qbo_customers,
+		)
+	)
+
+
+def _two_items(first: str, second: str) -> Callable[[World], tuple[str, str]]:
+	def build(w: World) -> tuple[str, str]:
+		_, one = _item_coded(first)(w)
+		assert w.engine.push(SI, one).status == "Success"
+		return _item_coded(second)(w)
+
+	return build
+
+
+def _own_item(w: World, obj: dict[str, Any]) -> None:
+	ref = obj["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"]
+	owners = [link.name for link in w.store.links() if link.doctype == "Item" and link.qbo_id == ref]
+	assert len(owners) == 1, owners
+
+
+for _label, _first, _second in (("colon", "BOLT:M8", "BOLT-M8"), ("case", "bolt-m10", "BOLT-M10")):
+	CASES.append(Case(f"identity-items-{_label}", _two_items(_first, _second), "ok", (), check=_own_item))
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_matrix(case: Case, emu, store, config, engine, clock) -> None:
 	w = World(emu, store, config, engine, clock)
