@@ -791,12 +791,29 @@ def explain_total_difference(mapped: MappedInvoice, qbo_total: Any) -> str:
 	parts.extend(known.reason for known in mapped.known_differences)
 	rest = qbo - q2(mapped.body_total)
 	if rest:
-		parts.append(
-			f"Beyond that, QuickBooks' total is {fmt(abs(rest))} {'more' if rest > 0 else 'less'} than the "
-			f"{fmt(mapped.body_total)} the lines, discount and ERPNext's tax {fmt(mapped.expected_tax)} add up to: "
-			"QuickBooks calculated the tax itself (check that the QuickBooks tax code's rate matches ERPNext's, "
-			"and whether automated sales tax is on) or the invoice was changed in QuickBooks."
-		)
+		predicted = mapped.predicted_total
+		if (
+			predicted is not None
+			and predicted != mapped.body_total
+			and abs(qbo - q2(predicted)) <= mapped.tolerance
+		):
+			parts.append(
+				f"QuickBooks computed the tax from its tax code's rates ({fmt(mapped.predicted_tax)} against ERPNext's "
+				f"{fmt(mapped.expected_tax)}), as predicted before the push, within the rounding tolerance."
+			)
+		else:
+			parts.append(
+				f"Unexplained: beyond the reasons above, QuickBooks' total is {fmt(abs(rest))} "
+				f"{'more' if rest > 0 else 'less'} than the {fmt(mapped.body_total)} the lines, discount and ERPNext's "
+				f"tax {fmt(mapped.expected_tax)} add up to"
+				+ (
+					f", and it is not the {fmt(predicted)} predicted from the tax codes' rates"
+					if predicted
+					else ""
+				)
+				+ ". The invoice may have been changed in QuickBooks, or QuickBooks applied a rule the connector "
+				"does not know: compare the two documents."
+			)
 	return " ".join(parts)
 
 

@@ -286,13 +286,28 @@ def test_rounding_line_in_a_non_us_company_uses_the_exempt_code():
 	assert "TaxCodeRef" not in without.body["Line"][-1]["SalesItemLineDetail"]
 
 
-def test_explain_when_qbo_recomputed_the_tax():
+def test_an_unexplained_difference_is_called_unexplained():
 	mapped = map_invoice(load("si_us_sales_tax"), us_ctx())
 	text = explain_total_difference(mapped, "2181.75")
 	assert text.startswith("QuickBooks total 2181.75 is 0.10 more than ERPNext's 2181.65.")
-	assert "calculated the tax itself" in text
+	assert "Unexplained" in text and "changed in QuickBooks" in text
 	both = explain_total_difference(map_invoice(load("si_discounts"), us_ctx()), "2570.70")
-	assert "Grand Total discount" in both and "calculated the tax itself" in both
+	assert "Grand Total discount" in both and "Unexplained" in both
+
+
+def test_a_difference_the_tax_codes_predicted_is_named_as_such():
+	from decimal import Decimal as Dec
+
+	from qbo_connector.mapping.context import TaxCodeInfo
+
+	codes = {"7": TaxCodeInfo("7", "NY", (Dec("4"), Dec("4.875")))}
+	mapped = map_invoice(load("si_us_sales_tax"), us_ctx(tax_codes=codes))
+	mapped.predicted_total, mapped.predicted_tax = (
+		Dec("2181.67"),
+		Dec("92.27"),
+	)  # a cent per rate from ERPNext
+	text = explain_total_difference(mapped, "2181.67")
+	assert "computed the tax from its tax code's rates" in text and "Unexplained" not in text
 
 
 def test_invoice_period_dates():
