@@ -182,6 +182,14 @@ class _Invoice:
 		self.inclusive = any(t.get("included_in_print_rate") for t in self.taxes)
 		self.items = list(invoice.get("items") or [])
 		self.code_counts = Counter(row.get("item_code") for row in self.items)
+		# The rate ERPNext applied per line and tax row. ERPNext 16 keeps it in the invoice's own table
+		# item_wise_tax_details, one row per (item row, tax row) by their names; ERPNext 15 in each tax row's
+		# item_wise_tax_detail JSON, keyed by item code. Both are read, so one branch maps either version.
+		self.row_rates = {
+			(str(d["item_row"]), str(d["tax_row"])): D(d.get("rate"))
+			for d in invoice.get("item_wise_tax_details") or []
+			if d.get("item_row") and d.get("tax_row")
+		}
 		self.item_wise = [_json_dict(t.get("item_wise_tax_detail")) for t in self.rate_rows]
 		self.code_source: dict[str, str] = {}  # QBO TaxCode id -> why this invoice uses it, for messages
 		self.account_items_needed: dict[str, str] = {}
@@ -209,14 +217,19 @@ class _Invoice:
 	def line_taxable(self, row: Mapping[str, Any]) -> bool:
 		"""Taxable when any rate-based tax row taxes it at a non-zero rate.
 
-		item_tax_rate (per line, from the Item Tax Template) wins; else item_wise_tax_detail, which is keyed
-		by item code and therefore only trusted when the code appears on one line; else the row's rate.
+		ERPNext 16's item_wise_tax_details row for this line and tax row wins (what ERPNext computed, per row);
+		else item_tax_rate (per line, from the Item Tax Template); else ERPNext 15's item_wise_tax_detail,
+		which is keyed by item code and therefore only trusted when the code appears on one line; else the
+		tax row's rate.
 		"""
 		item_tax_rate = _json_dict(row.get("item_tax_rate"))
 		code = row.get("item_code")
 		for tax, item_wise in zip(self.rate_rows, self.item_wise, strict=True):
 			account = tax.get("account_head")
-			if account in item_tax_rate:
+			computed = self.row_rates.get((str(row.get("name")), str(tax.get("name"))))
+			if computed is not None:
+				rate = computed
+			elif account in item_tax_rate:
 				rate = D(item_tax_rate[account])
 			elif code and self.code_counts[code] == 1 and isinstance(item_wise.get(code), list | tuple):
 				rate = D(item_wise[code][0])

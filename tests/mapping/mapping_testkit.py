@@ -25,7 +25,27 @@ INVOICE_FIXTURES = (
 	"si_with_service_dates",
 	"si_cancelled",
 	"si_amended",
+	# Made for ERPNext 15 and 16 alike (see tests/fixtures/erpnext/README.md): two Item Tax Templates of
+	# different rates, one item code on two lines at different rates.
+	"v15/si_item_tax_templates",
+	# The same documents exported from a real ERPNext 16 site (per-line tax in item_wise_tax_details).
+	"v16/si_basic",
+	"v16/si_us_sales_tax",
+	"v16/si_discounts",
+	"v16/si_return",
+	"v16/si_item_tax_templates",
 )
+
+# v15 fixture -> the ERPNext 16 export of the same document (same customer, items, quantities, templates)
+V16_TWINS = {
+	"si_basic": "v16/si_basic",
+	"si_us_sales_tax": "v16/si_us_sales_tax",
+	"si_discounts": "v16/si_discounts",
+	"si_return": "v16/si_return",
+	"v15/si_item_tax_templates": "v16/si_item_tax_templates",
+	"pe_full": "v16/pe_full",
+	"pe_partial_multi": "v16/pe_partial_multi",
+}
 
 ITEM_REFS = {"CONSULT-HR": "1", "BRKT-AL-10": "2", "LBL-4X6-500": "3", "LP-4200": "4", "SUP-ANNUAL": "5"}
 
@@ -71,6 +91,7 @@ def intl_ctx(**overrides: Any) -> MappingContext:
 			"NY Sales Tax 8.875% - QTC": "10",
 			"VAT 20% Included - QTC": "20",
 			"NY Non-Taxable - QTC": "30",
+			"NY Reduced 4.5% - QTC": "40",
 		},
 		"exempt_tax_code": "31",
 		"discount_account_ref": "86",

@@ -55,6 +55,12 @@ US_DIFFERENCES = {
 	"si_with_service_dates": ("3100.00", "0", "0"),
 	"si_cancelled": ("135.82", "0", "0"),
 	"si_amended": ("162.99", "0", "0"),
+	"v15/si_item_tax_templates": ("1652.33", "0", "0"),
+	"v16/si_basic": ("1844.00", "0", "0"),
+	"v16/si_us_sales_tax": ("2181.65", "0", "0"),
+	"v16/si_discounts": ("2570.76", "0.01", "0.01"),
+	"v16/si_return": ("201.42", "0", "0"),
+	"v16/si_item_tax_templates": ("1652.33", "0", "0"),
 }
 
 

@@ -20,10 +20,14 @@ INTL_CODES = {
 	"20": TaxCodeInfo("20", "20.0% S", (Decimal("20"),)),
 	"30": TaxCodeInfo("30", "Exempt", (), taxable=False),
 	"31": TaxCodeInfo("31", "Zero-rated", (Decimal("0"),)),
+	"40": TaxCodeInfo("40", "Reduced 4.5%", (Decimal("4.5"),)),
 }
+# A line taxed at 4.5 % beside lines at 8.875 %: a US company without automated sales tax applies one rate
+# to every TAX line, so those invoices are refused there (tests/mapping/test_mapping_erpnext_versions.py).
+US_ONE_RATE = tuple(name for name in INVOICE_FIXTURES if not name.endswith("si_item_tax_templates"))
 
 
-@pytest.mark.parametrize("name", INVOICE_FIXTURES)
+@pytest.mark.parametrize("name", US_ONE_RATE)
 def test_every_fixture_predicts_erpnext_tax_within_tolerance_us(name):
 	doc = load(name)
 	mapped = map_invoice(doc, us_ctx(tax_codes=US_CODES))
