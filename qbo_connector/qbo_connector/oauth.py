@@ -21,11 +21,12 @@ from frappe.utils import escape_html, now_datetime
 from qbo_connector.qbo.errors import QBOError
 from qbo_connector.qbo_connector.client import refresh_company_facts, throw_qbo_error
 from qbo_connector.qbo_connector.permissions import ADMIN_ROLES, has_any_role, require_roles
-from qbo_connector.qbo_connector.settings import CONNECTION, get_oauth_client, get_settings
+from qbo_connector.qbo_connector.settings import CONNECTION, desk_path, get_oauth_client, get_settings
 from qbo_connector.qbo_connector.tokens import FrappeTokenStore, clear_tokens, read_tokens, write_tokens
 
 STATE_TTL = 600  # seconds between clicking Connect and approving at Intuit
 _STATE_PREFIX = "qbo:oauth-state:"
+DESK_PREFIXES = ("/app/", "/desk/")  # v15's desk, v16's (where /app/ redirects)
 
 
 # -- state ------------------------------------------------------------------------------------------------
@@ -67,10 +68,13 @@ def consume_state(state: str | None) -> dict[str, Any] | None:
 
 
 def _safe_return_to(return_to: str | None, company: str) -> str:
-	"""Only our own desk pages: an open redirect on an OAuth callback is a phishing tool."""
-	if return_to and return_to.startswith("/app/") and "//" not in return_to and "\\" not in return_to:
-		return return_to
-	return f"/app/qbo-connection/{quote(company)}"
+	"""Only our own desk pages: an open redirect on an OAuth callback is a phishing tool. A desk path of
+	either version (/app/... on v15, /desk/... on v16) comes back as the running version's."""
+	if return_to and return_to.isprintable() and "//" not in return_to and "\\" not in return_to:
+		for prefix in DESK_PREFIXES:
+			if return_to.startswith(prefix) and len(return_to) > len(prefix):
+				return desk_path(return_to[len(prefix) :])
+	return desk_path(f"qbo-connection/{quote(company)}")
 
 
 # -- connection record -------------------------------------------------------------------------------------
@@ -294,7 +298,7 @@ def _fail(message: str, http_status_code: int = 400) -> None:
 		success=False,
 		http_status_code=http_status_code,
 		indicator_color="red",
-		primary_action="/app/qbo-settings",
+		primary_action=desk_path("qbo-settings"),
 		primary_label=_("Back to QBO Settings"),
 	)
 

@@ -18,6 +18,13 @@ CONNECTION = "QBO Connection"
 CALLBACK_METHOD = "qbo_connector.qbo_connector.oauth.callback"
 
 
+def desk_path(route: str = "") -> str:
+	"""A desk page's path on the running Frappe: /desk/... from v16 (where /app/... only redirects there),
+	/app/... on v15 (which has no /desk)."""
+	prefix = "/desk" if int(frappe.__version__.split(".")[0]) >= 16 else "/app"
+	return f"{prefix}/{route}" if route else prefix
+
+
 def redirect_uri() -> str:
 	"""The URL Intuit sends the browser back to; must be registered in the Intuit app exactly as shown."""
 	return get_url(f"/api/method/{CALLBACK_METHOD}")

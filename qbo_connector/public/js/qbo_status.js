@@ -41,7 +41,7 @@
 						bits.push(`<a href="${encodeURI(entry.url)}" target="_blank" rel="noopener">${__("Open in QuickBooks")}</a>`);
 					}
 					if (entry.log) {
-						bits.push(`<a href="/app/qbo-sync-log/${encodeURIComponent(entry.log)}">${__("See the sync log")}</a>`);
+						bits.push(`<a href="${frappe.utils.get_form_link("QBO Sync Log", entry.log)}">${__("See the sync log")}</a>`);
 					}
 					if (entry.message && entry.state !== "Synced") bits.push(esc(entry.message));
 					if (entry.state === "Failed") bits.push(esc(retry_note(entry)));

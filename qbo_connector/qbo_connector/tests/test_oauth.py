@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import frappe
 
 from qbo_connector.qbo_connector.oauth import (
+	_safe_return_to,
 	_state_key,
 	callback,
 	connect,
@@ -16,7 +17,7 @@ from qbo_connector.qbo_connector.oauth import (
 	disconnect,
 	issue_state,
 )
-from qbo_connector.qbo_connector.settings import CONNECTION, redirect_uri
+from qbo_connector.qbo_connector.settings import CONNECTION, desk_path, redirect_uri
 from qbo_connector.qbo_connector.tests.utils import EmulatorTestCase, make_user
 from qbo_connector.qbo_connector.tokens import read_tokens
 
@@ -112,7 +113,7 @@ class TestOAuthCallback(EmulatorTestCase):
 		state = issue_state(self.company, "/app/qbo-settings")
 		response = self.run_callback(code=self.code(), state=state, realmId=self.emu.realm_id)
 		self.assertEqual(response.get("type"), "redirect")
-		self.assertEqual(response.get("location"), "/app/qbo-settings")
+		self.assertEqual(response.get("location"), desk_path("qbo-settings"))
 
 		tokens = read_tokens(self.company)
 		self.assertIsNotNone(tokens)
@@ -132,6 +133,23 @@ class TestOAuthCallback(EmulatorTestCase):
 
 		reused = self.run_callback(code=self.code(), state=state, realmId=self.emu.realm_id)
 		self.assertEqual(reused.get("http_status_code"), 400, "a state is single use")
+
+	def test_return_path_from_either_desk_lands_on_this_versions_desk(self) -> None:
+		"""v16's desk lives at /desk/... (its /app/... only redirects), v15's at /app/...: a Connect pressed on
+		either comes back to the same page of the running desk; anything else goes to the connection."""
+		major = int(frappe.__version__.split(".")[0])
+		self.assertEqual(
+			desk_path("qbo-settings"), "/desk/qbo-settings" if major >= 16 else "/app/qbo-settings"
+		)
+		for given in ("/app/qbo-settings", "/desk/qbo-settings"):
+			self.assertEqual(_safe_return_to(given, self.company), desk_path("qbo-settings"))
+			url = connect(self.company, given)["url"]
+			state = parse_qs(urlparse(url).query)["state"][0]
+			self.assertEqual(consume_state(state)["return_to"], desk_path("qbo-settings"))
+		home = desk_path("qbo-connection/" + quote(self.company))
+		for evil in ("https://evil.example/app/x", "//evil.example/desk/x", "/desk//evil.example", "/app\\evil",
+			"/deskx/qbo-settings", "/desk/", "/app", "/desk/a\r\nSet-Cookie: x=1", "", None):  # fmt: skip
+			self.assertEqual(_safe_return_to(evil, self.company), home, evil)
 
 	def test_form_save_keeps_tokens(self) -> None:
 		self.connect()

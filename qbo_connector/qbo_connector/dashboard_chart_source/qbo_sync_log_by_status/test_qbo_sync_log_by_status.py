@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from qbo_connector.qbo_connector.dashboard_chart_source.qbo_sync_log_by_status import (
 	qbo_sync_log_by_status as source,
 )
+from qbo_connector.qbo_connector.tests.utils import TestCase
 
 INDICATOR = {
 	"Success": "#29CD42",
@@ -23,7 +23,7 @@ INDICATOR = {
 }
 
 
-class TestQBOSyncActivityChart(FrappeTestCase):
+class TestQBOSyncActivityChart(TestCase):
 	def test_colours_follow_the_datasets_in_custom_options(self) -> None:
 		chart = frappe.get_doc("Dashboard Chart", "QBO Sync Activity")
 		colors = json.loads(chart.custom_options)["colors"]

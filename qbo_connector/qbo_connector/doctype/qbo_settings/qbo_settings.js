@@ -50,7 +50,7 @@ qbo_connector.render_connections = function (frm) {
 		};
 		const open_link = (row) =>
 			row.exists
-				? `<a href="/app/qbo-connection/${encodeURIComponent(row.company)}">${__("Open connection settings")}</a>`
+				? `<a href="${frappe.utils.get_form_link("QBO Connection", row.company)}">${__("Open connection settings")}</a>`
 				: "";
 		let html;
 		if (rows.length === 1) {
@@ -72,7 +72,7 @@ qbo_connector.render_connections = function (frm) {
 				<tbody>${rows
 					.map(
 						(row) => `<tr>
-							<td>${row.exists ? `<a href="/app/qbo-connection/${encodeURIComponent(row.company)}">${esc(row.company)}</a>` : esc(row.company)}</td>
+							<td>${row.exists ? `<a href="${frappe.utils.get_form_link("QBO Connection", row.company)}">${esc(row.company)}</a>` : esc(row.company)}</td>
 							<td>${status_pill(row)}${row.last_error ? `<div class="text-danger small">${esc(row.last_error)}</div>` : ""}</td>
 							<td class="small text-muted">${details(row)}</td>
 							<td class="text-right">${buttons(row)}</td>
@@ -83,7 +83,8 @@ qbo_connector.render_connections = function (frm) {
 		$wrapper.html(html);
 		$wrapper.find(".qbo-connect").on("click", (e) => {
 			const company = $(e.currentTarget).attr("data-company");
-			const go = () => qbo_connector.connect(company, "/app/qbo-settings");
+			// Back to this page after Intuit: /app/... on Frappe 15, /desk/... on 16 (the server accepts both).
+			const go = () => qbo_connector.connect(company, window.location.pathname);
 			frm.is_dirty() ? frm.save().then(go) : go();
 		});
 		$wrapper.find(".qbo-disconnect").on("click", (e) => {
