@@ -178,15 +178,18 @@ def validate_tax_map(company: str) -> list[dict[str, Any]]:
 	)
 	results = []
 	for row in doc.taxes:
-		label = _("Row {0} · {1}").format(row.idx, row.sales_taxes_template or row.tax_account or "-")
+		label = _("Row {0} · {1}").format(
+			row.idx, row.sales_taxes_template or row.item_tax_template or row.tax_account or "-"
+		)
 		problem = None
-		if row.sales_taxes_template:
-			template_company = frappe.db.get_value(
-				"Sales Taxes and Charges Template", row.sales_taxes_template, "company"
-			)
-			if template_company != company:
+		for doctype, template in (
+			("Sales Taxes and Charges Template", row.sales_taxes_template),
+			("Item Tax Template", row.item_tax_template),
+		):
+			template_company = frappe.db.get_value(doctype, template, "company") if template else company
+			if not problem and template_company != company:
 				problem = _("Tax template {0} belongs to {1}, not {2}.").format(
-					row.sales_taxes_template, template_company or "-", company
+					template, template_company or "-", company
 				)
 		if not problem and row.tax_account:
 			problem = _erpnext_account_problem(row.tax_account, company)

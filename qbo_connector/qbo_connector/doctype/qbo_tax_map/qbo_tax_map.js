@@ -8,6 +8,7 @@ frappe.ui.form.on("QBO Tax Map", {
 	setup(frm) {
 		qbo_connector.set_picker(frm, "qbo_tax_code", "tax_codes", null, "taxes");
 		frm.set_query("sales_taxes_template", "taxes", (doc) => ({ filters: { company: doc.company } }));
+		frm.set_query("item_tax_template", "taxes", (doc) => ({ filters: { company: doc.company } }));
 		frm.set_query("tax_account", "taxes", (doc) => ({
 			filters: { company: doc.company, is_group: 0, account_type: "Tax" },
 		}));

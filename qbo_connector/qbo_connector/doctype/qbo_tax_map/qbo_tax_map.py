@@ -1,7 +1,9 @@
 # Copyright (c) 2025, qbo_connector contributors
 # License: MIT. See license.txt
 
-"""Which QuickBooks tax code each ERPNext tax template or tax account becomes, for one company."""
+"""Which QuickBooks tax code each ERPNext tax template, Item Tax Template or tax account becomes, for one
+company. An Item Tax Template row gives the lines carrying that template their own code (a reduced or zero
+rate beside the invoice's standard one)."""
 
 from __future__ import annotations
 
@@ -36,11 +38,14 @@ class QBOTaxMap(Document):
 		self.realm_id = frappe.db.get_value("QBO Connection", self.company, "realm_id")
 		seen: dict[str, int] = {}
 		for row in self.taxes:
-			if not row.sales_taxes_template and not row.tax_account:
+			keys = [k for k in (row.sales_taxes_template, row.item_tax_template, row.tax_account) if k]
+			if not keys:
 				frappe.throw(
-					_("Row {0}: pick a Sales Taxes and Charges Template or a tax account.").format(row.idx)
+					_(
+						"Row {0}: pick a Sales Taxes and Charges Template, an Item Tax Template or a tax account."
+					).format(row.idx)
 				)
-			for key in filter(None, (row.sales_taxes_template, row.tax_account)):
+			for key in keys:
 				if key in seen:
 					frappe.throw(
 						_("Row {0}: {1} is already mapped in row {2}.").format(row.idx, key, seen[key])
@@ -63,14 +68,14 @@ class QBOTaxMap(Document):
 
 
 def get_tax_map(company: str) -> dict[str, str]:
-	"""ERPNext tax template or tax account -> QBO tax code id, for the mapping context."""
+	"""ERPNext tax template, Item Tax Template or tax account -> QBO tax code id, for the mapping context."""
 	out: dict[str, str] = {}
 	for row in frappe.get_all(
 		"QBO Tax Map Item",
 		filters={"parenttype": "QBO Tax Map", "parent": company},
-		fields=["sales_taxes_template", "tax_account", "qbo_tax_code"],
+		fields=["sales_taxes_template", "item_tax_template", "tax_account", "qbo_tax_code"],
 		order_by="idx asc",
 	):
-		for key in filter(None, (row.sales_taxes_template, row.tax_account)):
+		for key in filter(None, (row.sales_taxes_template, row.item_tax_template, row.tax_account)):
 			out.setdefault(key, row.qbo_tax_code)
 	return out

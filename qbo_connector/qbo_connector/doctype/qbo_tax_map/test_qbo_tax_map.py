@@ -8,7 +8,7 @@ import frappe
 from qbo_connector.qbo_connector.doctype.qbo_account_map.test_qbo_account_map import emulator_id
 from qbo_connector.qbo_connector.tests.utils import EmulatorTestCase
 
-test_ignore = ["Company", "Account", "Sales Taxes and Charges Template", "QBO Tax Map"]
+test_ignore = ["Company", "Account", "Sales Taxes and Charges Template", "Item Tax Template", "QBO Tax Map"]
 
 
 def tax_account(company: str) -> str:
@@ -76,3 +76,39 @@ class TestQBOTaxMap(EmulatorTestCase):
 			frappe.get_doc(
 				{"doctype": "QBO Tax Map", "company": self.company, "taxes": [{"qbo_tax_code": "TAX"}]}
 			).insert()
+
+	def test_item_tax_template_rows_give_their_lines_a_code_of_their_own(self) -> None:
+		from qbo_connector.qbo_connector.doctype.qbo_tax_map.qbo_tax_map import get_tax_map
+
+		account = tax_account(self.company)
+		name = frappe.db.get_value(
+			"Item Tax Template", {"title": "QBO Test Reduced 5%", "company": self.company}
+		)
+		if not name:
+			name = (
+				frappe.get_doc(
+					{
+						"doctype": "Item Tax Template",
+						"title": "QBO Test Reduced 5%",
+						"company": self.company,
+						"taxes": [{"tax_type": account, "tax_rate": 5}],
+					}
+				)
+				.insert()
+				.name
+			)
+		california = emulator_id(self.emu, "TaxCode", "California")
+		doc = frappe.get_doc(
+			{
+				"doctype": "QBO Tax Map",
+				"company": self.company,
+				"taxes": [{"item_tax_template": name, "qbo_tax_code": california}],
+			}
+		).insert()
+		self.assertEqual(get_tax_map(self.company), {name: california})
+		result = doc.validate_mappings()[0]
+		self.assertTrue(result["ok"], result)
+		self.assertIn(name, result["label"])
+		doc.append("taxes", {"item_tax_template": name, "qbo_tax_code": "TAX"})
+		with self.assertRaises(frappe.ValidationError):
+			doc.save()  # one Item Tax Template cannot map to two tax codes

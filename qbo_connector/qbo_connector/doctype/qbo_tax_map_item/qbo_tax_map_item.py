@@ -13,6 +13,7 @@ class QBOTaxMapItem(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
+		item_tax_template: DF.Link | None
 		parent: DF.Data
 		parentfield: DF.Data
 		parenttype: DF.Data
