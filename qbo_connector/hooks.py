@@ -1,3 +1,5 @@
+from frappe import __version__ as _frappe_version
+
 app_name = "qbo_connector"
 app_title = "QBO Connector"
 app_publisher = "qbo_connector contributors"
@@ -7,6 +9,28 @@ app_license = "MIT"
 required_apps = ["frappe/erpnext"]  # org/repo: "erpnext" alone makes install-app ask GitHub which org it is
 
 # Wiring only: nothing here reads settings or touches the database at import time.
+
+# The desk is /desk/... from Frappe 16 (its /app/... only redirects there) and /app/... on 15. The route must
+# be the running desk's: a route outside it turns everyone's landing page after login into the apps picker.
+_DESK = "/desk" if int(_frappe_version.split(".")[0]) >= 16 else "/app"
+
+# Frappe 16: the apps screen and the desktop's app icon; with the desktop icons (desktop_icon/) and the
+# workspace's sidebar (workspace_sidebar/) this package ships. Frappe 15 ignores those folders and shows the
+# workspace (qbo_connector/workspace/) in its sidebar; it gets no apps-screen entry, because its apps screen
+# matches a route against workspace names and sends "/app/quickbooks-online" to the Home workspace instead.
+add_to_apps_screen = (
+	[
+		{
+			"name": app_name,
+			"logo": "/assets/qbo_connector/images/qbo-connector.svg",
+			"title": "QuickBooks Online",
+			"route": f"{_DESK}/quickbooks-online",
+			"has_permission": "qbo_connector.qbo_connector.permissions.has_app_permission",
+		}
+	]
+	if _DESK == "/desk"
+	else []
+)
 
 after_install = "qbo_connector.qbo_connector.install.after_install"
 before_uninstall = "qbo_connector.qbo_connector.install.before_uninstall"

@@ -19,6 +19,11 @@ MAP_ROLES = ("Accounts Manager", "System Manager")
 READ_ROLES = ("Accounts User", "Accounts Manager", "System Manager")
 
 
+def has_app_permission() -> bool:
+	"""Whether the apps screen and the desktop show QuickBooks Online to the session user: the log readers."""
+	return frappe.session.user == "Administrator" or has_any_role(READ_ROLES)
+
+
 def require_roles(roles: Iterable[str]) -> None:
 	"""Raise frappe.PermissionError unless the session user has one of roles (Administrator always has).
 
