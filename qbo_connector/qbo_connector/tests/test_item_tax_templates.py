@@ -8,7 +8,6 @@ so a pass on both benches means both representations were pushed."""
 from __future__ import annotations
 
 import json
-import random
 from decimal import Decimal
 from typing import Any
 
@@ -164,16 +163,8 @@ class ItemTaxTemplateAssertions:
 		return obj
 
 
-def own_realm() -> str:
-	"""A realm no other test class uses: QBO ids restart in every fresh emulator and the links this class
-	leaves (customer, items) must not point another class's emulator at objects it does not have."""
-	return str(random.randint(10**15, 10**16 - 1))
-
-
 class TestItemTaxTemplatesUSCompany(ItemTaxTemplateAssertions, SyncTestCase):
 	"""QBO US: a line is TAX or NON, at the one rate of the invoice's tax code (California 7.25 %)."""
-
-	emulator_options = {"limits_enabled": False, "realm_id": own_realm()}
 
 	@classmethod
 	def setUpClass(cls) -> None:
@@ -203,7 +194,6 @@ class TestItemTaxTemplatesVATCompany(ItemTaxTemplateAssertions, SyncTestCase):
 
 	emulator_options = {
 		"limits_enabled": False,
-		"realm_id": own_realm(),
 		"country": "GB",
 		"home_currency": "USD",
 	}
