@@ -1,4 +1,10 @@
-from frappe import __version__ as _frappe_version
+try:
+	from frappe import __version__ as _frappe_version
+except ImportError:  # read outside a bench (the framework-free tests check the wiring)
+	_frappe_version = "15"
+
+from qbo_connector.sync.kinds import doc_events as _kind_events
+from qbo_connector.sync.kinds import doctypes as _kind_doctypes
 
 app_name = "qbo_connector"
 app_title = "QBO Connector"
@@ -8,7 +14,9 @@ app_email = "maintainers@qbo-connector.invalid"
 app_license = "MIT"
 required_apps = ["frappe/erpnext"]  # org/repo: "erpnext" alone makes install-app ask GitHub which org it is
 
-# Wiring only: nothing here reads settings or touches the database at import time.
+# Wiring only: nothing here reads settings or touches the database at import time. Which documents move
+# is said once, by the document kinds (qbo_connector/sync/kinds, plain Python with no frappe): their
+# doctypes get the forms' scripts and the doc_events below.
 
 # The desk is /desk/... from Frappe 16 (its /app/... only redirects there) and /app/... on 15. The route must
 # be the running desk's: a route outside it turns everyone's landing page after login into the apps picker.
@@ -46,31 +54,22 @@ doctype_js = {
 	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
 	"QBO Account Map": _QBO_COMMON_JS,
 	"QBO Tax Map": _QBO_COMMON_JS,
-	"Sales Invoice": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
-	"Payment Entry": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
+	**{doctype: [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS] for doctype in _kind_doctypes()},
 	"Customer": _QBO_STATUS_JS,
 	"Item": _QBO_STATUS_JS,
 }
 # The list views' bulk action "Push to QuickBooks".
-doctype_list_js = {
-	"Sales Invoice": [_QBO_PROGRESS_JS, "public/js/qbo_sync_list.js"],
-	"Payment Entry": [_QBO_PROGRESS_JS, "public/js/qbo_sync_list.js"],
-}
+doctype_list_js = {doctype: [_QBO_PROGRESS_JS, "public/js/qbo_sync_list.js"] for doctype in _kind_doctypes()}
+# The kinds (doctype, filters) for the desk scripts: which documents get "Push to QuickBooks".
+extend_bootinfo = "qbo_connector.qbo_connector.boot.extend_bootinfo"
 
 _EVENTS = "qbo_connector.qbo_connector.events."
 doc_events = {
 	# Error Log keeps tracebacks with local variables: take any QBO secret out before it is stored.
 	"Error Log": {"before_insert": "qbo_connector.qbo_connector.redaction.scrub_error_log"},
 	# Submitted documents go to QuickBooks through a queued job; these handlers only guard and enqueue.
-	"Sales Invoice": {
-		"on_submit": _EVENTS + "on_submit",
-		"on_cancel": _EVENTS + "on_cancel",
-		"on_update_after_submit": _EVENTS + "on_update_after_submit",
-	},
-	"Payment Entry": {
-		"on_submit": _EVENTS + "on_submit",
-		"on_cancel": _EVENTS + "on_cancel",
-	},
+	# One entry per doctype some kind sends, with the events its kinds need (on_submit, on_cancel, ...).
+	**_kind_events(_EVENTS),
 }
 
 _TASKS = "qbo_connector.qbo_connector.tasks."

@@ -30,7 +30,11 @@ MAX_SELECTED = 2000  # one list action; more is what "Re-sync All" is for
 
 def _check_doctype(doctype: str) -> None:
 	if doctype not in PUSHED_DOCTYPES:
-		frappe.throw(_("Only Sales Invoices and Payment Entries are sent to QuickBooks."))
+		frappe.throw(
+			_("Only these documents are sent to QuickBooks: {0}.").format(
+				", ".join(_(name) for name in PUSHED_DOCTYPES)
+			)
+		)
 
 
 def _connection(company: str | None) -> Any:

@@ -1,9 +1,10 @@
-"""doc_events of Sales Invoice and Payment Entry: a cheap guard, then a queued job. Nothing slow here.
+"""doc_events of every document kind (sync/kinds): a cheap guard, then a queued job. Nothing slow here.
 
 An accountant's submit must never wait for QuickBooks or fail because of it: the job is enqueued after the
 transaction commits (so the worker reads the submitted document), deduplicated per document, and any
 problem with the queue itself is written to the Error Log instead of breaking the submit; the scheduler's
-auto-push and the log's Retry pick such documents up later.
+auto-push and the log's Retry pick such documents up later. Which documents go, and under which switch,
+is the document's kind's business: hooks.doc_events and these handlers read the kinds.
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from typing import Any
 
 import frappe
 
-from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
 from qbo_connector.qbo_connector.settings import CONNECTION
 from qbo_connector.qbo_connector.store import FROM_PULL_FLAG
 from qbo_connector.qbo_connector.tasks import CANCEL_JOB, PUSH_JOB, cancel_job_id, push_job_id
+from qbo_connector.sync import kinds
+from qbo_connector.sync.kinds import Kind
 
-SALES_INVOICE = "Sales Invoice"
-PAYMENT_ENTRY = "Payment Entry"
 # Installing, migrating or patching re-saves documents; none of that is news for QuickBooks.
 QUIET_FLAGS = ("in_install", "in_migrate", "in_patch", "in_uninstall", "in_setup_wizard")
+# Every switch some kind reads, fetched with the connection in one query.
+SWITCH_FIELDS = tuple(
+	dict.fromkeys(name for kind in kinds.KINDS for name in (kind.switch, kind.submit_switch) if name)
+)
 
 
 def _connection(company: str | None) -> Any:
@@ -30,7 +34,7 @@ def _connection(company: str | None) -> Any:
 	row = frappe.db.get_value(
 		CONNECTION,
 		company,
-		["enabled", "status", "push_invoices_on_submit", "push_payments"],
+		["enabled", "status", *SWITCH_FIELDS],
 		as_dict=True,
 		cache=False,
 	)
@@ -39,21 +43,21 @@ def _connection(company: str | None) -> Any:
 	return row
 
 
-def _made_from_qbo(doc: Any) -> bool:
+def _kind(doc: Any) -> Kind | None:
+	return kinds.of(doc.doctype, doc)
+
+
+def _made_from_qbo(doc: Any, kind: Kind | None = None) -> bool:
 	"""A document the sync itself wrote from QuickBooks data: sending it back would be an echo."""
 	return bool(
 		frappe.flags.get(FROM_PULL_FLAG)
 		or doc.flags.get(FROM_PULL_FLAG)
-		or (doc.doctype == PAYMENT_ENTRY and doc.get(PAYMENT_ID_FIELD))
+		or (kind is not None and kind.pulled(doc))
 	)
 
 
 def _quiet() -> bool:
 	return any(frappe.flags.get(flag) for flag in QUIET_FLAGS)
-
-
-def _is_customer_receipt(doc: Any) -> bool:
-	return doc.get("payment_type") == "Receive" and doc.get("party_type") == "Customer"
 
 
 def _enqueue(job: str, job_id: str, doc: Any) -> None:
@@ -76,36 +80,37 @@ def _enqueue(job: str, job_id: str, doc: Any) -> None:
 
 
 def _push_allowed(doc: Any) -> bool:
-	if _quiet() or _made_from_qbo(doc):
+	kind = _kind(doc)
+	if kind is None or _quiet() or _made_from_qbo(doc, kind):
 		return False
 	connection = _connection(doc.get("company"))
-	if connection is None:
-		return False
-	if doc.doctype == SALES_INVOICE:
-		return bool(connection.push_invoices_on_submit)
-	return bool(connection.push_payments) and _is_customer_receipt(doc)
+	return connection is not None and kind.on_submit(connection)
 
 
 def on_submit(doc: Any, method: str | None = None) -> None:
-	"""Sales Invoice / Payment Entry submitted: send it to QuickBooks in the background."""
+	"""A document of some kind submitted: send it to QuickBooks in the background (its switch on)."""
 	if _push_allowed(doc):
 		_enqueue(PUSH_JOB, push_job_id(doc.doctype, doc.name), doc)
 
 
 def on_cancel(doc: Any, method: str | None = None) -> None:
-	"""Cancelled: void its QuickBooks twin. Queued even before a link exists, because a push job may be
-	sending it right now; the job skips documents that never reached QuickBooks."""
-	if _quiet() or _made_from_qbo(doc) or _connection(doc.get("company")) is None:
-		return
-	if doc.doctype == PAYMENT_ENTRY and not _is_customer_receipt(doc):
+	"""Cancelled: cancel its QuickBooks twin as its kind says (void, delete, close). Queued even before a
+	link exists, because a push job may be sending it right now; the job skips documents that never
+	reached QuickBooks, and the switch is not asked: what was sent is cancelled even if sending stopped."""
+	kind = _kind(doc)
+	if kind is None or _quiet() or _made_from_qbo(doc, kind) or _connection(doc.get("company")) is None:
 		return
 	_enqueue(CANCEL_JOB, cancel_job_id(doc.doctype, doc.name), doc)
 
 
 def on_update_after_submit(doc: Any, method: str | None = None) -> None:
-	"""A submitted invoice's due date changed: the push job sends it as a sparse update."""
-	if not doc.has_value_changed("due_date") or not _push_allowed(doc):
+	"""A submitted document's field its kind follows after submit (an invoice's due date) changed: the push
+	job sends it as a sparse update."""
+	kind = _kind(doc)
+	if kind is None or not any(doc.has_value_changed(field) for field in kind.update_fields):
+		return
+	if not _push_allowed(doc):
 		return
 	if not frappe.db.exists("QBO Link", {"reference_doctype": doc.doctype, "reference_name": doc.name}):
-		return  # never sent: the submit job (or auto-push) sends the whole invoice, due date included
+		return  # never sent: the submit job (or auto-push) sends the whole document, the change included
 	_enqueue(PUSH_JOB, push_job_id(doc.doctype, doc.name), doc)

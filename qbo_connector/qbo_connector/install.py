@@ -25,8 +25,8 @@ def get_custom_fields() -> dict[str, list[dict]]:
 		"depends_on": f"eval:doc.{STATUS_FIELD}",
 		"translatable": 0,
 	}
-	insert_after = {"Sales Invoice": "status", "Payment Entry": "status"}
-	fields = {doctype: [{**field, "insert_after": insert_after[doctype]}] for doctype in STATUS_DOCTYPES}
+	# every doctype a kind sends (sync/kinds) has a "status" field to sit after
+	fields = {doctype: [{**field, "insert_after": "status"}] for doctype in STATUS_DOCTYPES}
 	# A Payment Entry made from a QBO payment carries "<realm>:<QBO payment id>": unique in the database,
 	# so two workers pulling the same payment can never both create an entry, and our doc_events know not
 	# to push it back.

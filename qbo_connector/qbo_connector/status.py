@@ -1,4 +1,4 @@
-"""A read-only "QBO Status" on Sales Invoices and Payment Entries, so accountants can filter the list.
+"""A read-only "QBO Status" on every document some kind sends (sync/kinds), so accountants can filter lists.
 
 The truth lives in QBO Link and QBO Sync Log; this field only mirrors it, and is written without touching
 `modified` so it never makes a submitted document look edited.
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import frappe
 
-STATUS_DOCTYPES = ("Sales Invoice", "Payment Entry")
+from qbo_connector.sync.kinds import doctypes
+
+STATUS_DOCTYPES = doctypes()
 STATUS_FIELD = "qbo_status"
-STATUS_OPTIONS = ("", "Pending", "Synced", "Failed", "Voided", "Deleted", "Flagged")
+STATUS_OPTIONS = ("", "Pending", "Synced", "Failed", "Voided", "Deleted", "Closed", "Flagged")
 
 
 def set_reference_status(doctype: str | None, name: str | None, status: str | None) -> None:

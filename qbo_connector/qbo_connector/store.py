@@ -41,6 +41,7 @@ from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
 from qbo_connector.qbo_connector.locks import LockTimeout, redis_lock
 from qbo_connector.qbo_connector.settings import CONNECTION
 from qbo_connector.qbo_connector.status import STATUS_DOCTYPES, set_reference_status
+from qbo_connector.sync import kinds
 from qbo_connector.sync.identity import DuplicateLink, find_duplicate_links
 from qbo_connector.sync.outcome import LOCKED_CODE, LinkConflictError, SyncError
 from qbo_connector.sync.store import (
@@ -62,7 +63,13 @@ LOG = "QBO Sync Log"
 FROM_PULL_FLAG = "qbo_from_pull"
 
 # Link.state <-> QBO Link.state ("Flagged" is set by people, not the engine: it still points at QBO).
-LINK_STATES = {"pending": "Pending", "synced": "Synced", "voided": "Voided", "deleted": "Deleted"}
+LINK_STATES = {
+	"pending": "Pending",
+	"synced": "Synced",
+	"voided": "Voided",
+	"deleted": "Deleted",
+	"closed": "Closed",
+}
 LINK_STATES_BACK = {value: key for key, value in LINK_STATES.items()}
 ORIGINS = {"push": "Push", "pull": "Pull"}
 # LogEntry.status <-> QBO Sync Log.status: the engine's "Started" is the form's "Running".
@@ -295,26 +302,44 @@ class FrappeStore:
 			return None
 		return _plain(frappe.get_doc(doctype, name))
 
-	def get_primary_address(self, customer: str) -> dict[str, Any] | None:
+	def get_primary_address(self, party: str, party_type: str = CUSTOMER) -> dict[str, Any] | None:
 		from frappe.contacts.doctype.address.address import get_default_address
 
-		name = frappe.db.get_value(CUSTOMER, customer, "customer_primary_address") or get_default_address(
-			CUSTOMER, customer
-		)
+		field = f"{party_type.lower()}_primary_address"
+		meta = frappe.get_meta(party_type)
+		name = (
+			frappe.db.get_value(party_type, party, field) if meta.has_field(field) else None
+		) or get_default_address(party_type, party)
 		return self.get_doc("Address", name) if name else None
 
-	def get_primary_contact(self, customer: str) -> dict[str, Any] | None:
+	def get_primary_contact(self, party: str, party_type: str = CUSTOMER) -> dict[str, Any] | None:
 		from frappe.contacts.doctype.contact.contact import get_default_contact
 
-		name = frappe.db.get_value(CUSTOMER, customer, "customer_primary_contact") or get_default_contact(
-			CUSTOMER, customer
-		)
+		field = f"{party_type.lower()}_primary_contact"
+		meta = frappe.get_meta(party_type)
+		name = (
+			frappe.db.get_value(party_type, party, field) if meta.has_field(field) else None
+		) or get_default_contact(party_type, party)
 		return self.get_doc("Contact", name) if name else None
 
-	def list_unsynced(self, company: str, doctype: str, submitted_before: datetime) -> list[str]:
+	def list_unsynced(
+		self,
+		company: str,
+		doctype: str,
+		submitted_before: datetime,
+		filters: dict[str, Any] | None = None,
+	) -> list[str]:
+		"""Per kind (sync/kinds): a kind's list_filters, or every kind of the doctype when filters is None."""
 		config = self.get_config(company)
-		if config is None or doctype not in (SALES_INVOICE, PAYMENT_ENTRY):
+		doctype_kinds = kinds.for_doctype(doctype)
+		if config is None or not doctype_kinds:
 			return []
+		if filters is None:
+			names: dict[str, None] = {}
+			for kind in doctype_kinds:
+				for name in self.list_unsynced(company, doctype, submitted_before, kind.list_filters()):
+					names.setdefault(name)
+			return list(names)
 		table = frappe.qb.DocType(doctype)
 		link = frappe.qb.DocType(LINK)
 		synced = (
@@ -335,16 +360,16 @@ class FrappeStore:
 				& (table.modified <= to_db_datetime(submitted_before))
 			)
 			.where(table.name.notin(synced))
-			.orderby(table.posting_date)
+			.orderby(table[doctype_kinds[0].date_field])
 			.orderby(table.name)
 		)
-		if doctype == PAYMENT_ENTRY:
-			# Only money received from customers goes to QBO; entries made from QBO payments stay here.
-			query = query.where(
-				(table.payment_type == "Receive")
-				& (table.party_type == CUSTOMER)
-				& (table[PAYMENT_ID_FIELD].isnull() | (table[PAYMENT_ID_FIELD] == ""))
-			)
+		# The kind's filters: which documents of the doctype go (money received from customers), and
+		# not_pulled as "not set" (entries made from QBO payments stay here).
+		for field, want in filters.items():
+			if want is None:
+				query = query.where(table[field].isnull() | (table[field] == ""))
+			else:
+				query = query.where(table[field] == want)
 		return [row[0] for row in query.run()]
 
 	# -- links ------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from frappe.utils import add_to_date, get_datetime, now_datetime
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo_connector.client import client_for_realm
 from qbo_connector.qbo_connector.settings import CONNECTION
+from qbo_connector.sync import kinds
 
 PUSH_JOB = "qbo_connector.qbo_connector.tasks.push_document"
 CANCEL_JOB = "qbo_connector.qbo_connector.tasks.cancel_document"
@@ -28,7 +29,7 @@ SYNC_JOB = "qbo_connector.qbo_connector.tasks.sync_company"
 WEBHOOK_JOB = "qbo_connector.qbo_connector.tasks.handle_webhook"
 PROGRESS_EVENT = "qbo_sync_progress"
 DOCUMENT_EVENT = "qbo_document_synced"
-PUSHED_DOCTYPES = ("Sales Invoice", "Payment Entry")
+PUSHED_DOCTYPES = kinds.doctypes()  # every doctype some document kind sends (sync/kinds)
 LONG_JOB_TIMEOUT = 3600
 # After this long a QBO Sync Log row still Running (or Queued) belongs to a worker that is gone, and the sweep
 # closes it as Interrupted. It must be longer than any job that opens rows may run, or a slow but live job
@@ -184,12 +185,9 @@ def sync_company(company: str, full: bool = False, key: str | None = None) -> di
 		return {"message": message}
 	_progress(key, title, 0, 1, _("Reading changes from QuickBooks"))
 	pulled = _pull(engine, company, full=full)
-	doctypes = ["Sales Invoice"] + (["Payment Entry"] if config.push_payments else [])
 	work = {
-		doctype: (
-			_all_pushable(company, doctype) if full else store.list_unsynced(company, doctype, now_utc())
-		)
-		for doctype in doctypes
+		doctype: _pushable_names(store, company, enabled, full)
+		for doctype, enabled in engine.pushable(config).items()
 	}
 	total = sum(len(names) for names in work.values())
 	done = 0
@@ -215,13 +213,28 @@ def sync_company(company: str, full: bool = False, key: str | None = None) -> di
 	return {"message": message, "pull": pulled.status, "pushed": total}
 
 
-def _all_pushable(company: str, doctype: str) -> list[str]:
-	filters: dict[str, Any] = {"company": company, "docstatus": 1}
-	if doctype == "Payment Entry":
-		filters.update(
-			{"payment_type": "Receive", "party_type": "Customer", "qbo_payment_id": ("is", "not set")}
+def _pushable_names(store: Any, company: str, enabled: list[kinds.Kind], full: bool) -> list[str]:
+	"""The documents of a doctype Sync Now sends (not in QBO yet) or Re-sync All sends (all submitted), of
+	the kinds whose switch is on."""
+	names: dict[str, None] = {}
+	for kind in enabled:
+		found = (
+			_all_pushable(company, kind)
+			if full
+			else store.list_unsynced(company, kind.doctype, now_utc(), kind.list_filters())
 		)
-	return frappe.get_all(doctype, filters=filters, pluck="name", order_by="posting_date asc, name asc")
+		for name in found:
+			names.setdefault(name)
+	return list(names)
+
+
+def _all_pushable(company: str, kind: kinds.Kind) -> list[str]:
+	filters: dict[str, Any] = {"company": company, "docstatus": 1}
+	for field, want in kind.list_filters().items():
+		filters[field] = ("is", "not set") if want is None else want
+	return frappe.get_all(
+		kind.doctype, filters=filters, pluck="name", order_by=f"{kind.date_field} asc, name asc"
+	)
 
 
 def now_utc():

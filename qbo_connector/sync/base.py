@@ -35,9 +35,7 @@ from .outcome import (
 	next_retry_at,
 )
 from .store import (
-	CUSTOMER,
 	ITEM,
-	SALES_INVOICE,
 	CompanyMode,
 	ConnectionConfig,
 	LogEntry,
@@ -437,19 +435,20 @@ class EngineBase:
 		return self.fingerprint(config, entry.doctype, entry.name) == entry.doc_fingerprint
 
 	def fingerprint(self, config: ConnectionConfig | None, doctype: str, name: str) -> str | None:
-		"""A hash of everything a bad-data failure could be fixed in (the document, its customer and items,
-		the mappings), so the scheduler retries it once someone has changed one of them."""
+		"""A hash of everything a bad-data failure could be fixed in (the document, its party and items, the
+		mappings), so the scheduler retries it once someone has changed one of them."""
+		from . import kinds
+
 		doc = self.store.get_doc(doctype, name)
 		if doc is None:
 			return None
 		parts: list[Any] = [doctype, name, doc.get("modified"), doc.get("docstatus")]
-		customer = doc.get("customer") or (doc.get("party") if doc.get("party_type") == CUSTOMER else None)
-		if customer:
-			parts.append((self.store.get_doc(CUSTOMER, customer) or {}).get("modified"))
-		if doctype == SALES_INVOICE:
-			for code in sorted(
-				{row.get("item_code") for row in doc.get("items") or [] if row.get("item_code")}
-			):
+		kind = kinds.of(doctype, doc)
+		party = kind.party_name(doc) if kind is not None and kind.party is not None else None
+		if kind is not None and kind.party is not None and party:
+			parts.append((self.store.get_doc(kind.party.doctype, party) or {}).get("modified"))
+		if kind is not None:
+			for code in sorted(kind.item_codes(doc)):
 				parts.append((code, (self.store.get_doc(ITEM, code) or {}).get("modified")))
 		if config is not None:
 			parts.append(

@@ -19,12 +19,12 @@ from qbo_connector.qbo.client import BatchItem, QBOClient
 from qbo_connector.qbo.errors import DuplicateDocNumberError
 from qbo_connector.qbo.query import Query
 
-from . import ids
+from . import ids, kinds
 from .base import Attempt
 from .mapper import Mapped
 from .outcome import BulkSummary, SyncResult, is_definitive
-from .push import PushMixin, _ref
-from .store import PAYMENT_ENTRY, SALES_INVOICE, ConnectionConfig, Link
+from .push import PushMixin, _ref, party_ref
+from .store import ConnectionConfig, Link
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class BulkMixin(PushMixin):
 			new: list[_Prepared] = []
 			pending: list[_Prepared] = []
 			for item in chunk:
-				doctype = item.at.entry.doctype or SALES_INVOICE
+				doctype = item.at.entry.doctype or ""
 				# Cancelled (or deleted) while waiting for the locks: nothing to create.
 				reason = self._guard(doctype, item.name, self.store.get_doc(doctype, item.name), item.config)
 				if reason:
@@ -210,12 +210,12 @@ class BulkMixin(PushMixin):
 			numbers = [p.mapped.body["DocNumber"] for p in group]
 			rows = self.rows(client, Query(entity).where("DocNumber", "IN", numbers))
 			for p in group:
-				customer = _ref(p.mapped.body, "CustomerRef")
+				key, party = party_ref(p.mapped.body)
 				matches = [
 					r
 					for r in rows
 					if r.get("DocNumber") == p.mapped.body["DocNumber"]
-					and (not customer or _ref(r, "CustomerRef") == customer)
+					and (not party or not key or _ref(r, key) == party)
 				]
 				matches = matches or self.lookup_by_note(client, p.mapped, p.doc)
 				if matches:
@@ -247,16 +247,17 @@ class BulkMixin(PushMixin):
 		elif not isinstance(older_than, timedelta):
 			older_than = timedelta(hours=float(older_than))
 		cutoff = self.clock() - older_than
-		doctypes = [SALES_INVOICE] + ([PAYMENT_ENTRY] if config.push_payments else [])
-		for doctype in doctypes:
+		for doctype, enabled in self.pushable(config).items():
 			waiting = {
 				entry.name
 				for entry in self.store.retry_candidates(self.clock())
 				if entry.operation == "push" and entry.doctype == doctype and self.waits_for_a_fix(entry)
 			}
-			names = [
-				name for name in self.store.list_unsynced(company, doctype, cutoff) if name not in waiting
-			]
+			listed: dict[str, None] = {}
+			for kind in enabled:
+				for name in self.store.list_unsynced(company, doctype, cutoff, kind.list_filters()):
+					listed.setdefault(name)
+			names = [name for name in listed if name not in waiting]
 			if not names:
 				continue
 			part = self.push_many(doctype, names)
@@ -265,6 +266,15 @@ class BulkMixin(PushMixin):
 			total.results.extend(part.results)
 			total.log_id = part.log_id
 		return total
+
+	@staticmethod
+	def pushable(config: ConnectionConfig) -> dict[str, list[kinds.Kind]]:
+		"""The kinds a connection sends (their switch is on), by doctype, in KINDS order."""
+		out: dict[str, list[kinds.Kind]] = {}
+		for kind in kinds.KINDS:
+			if kind.direction != "pull" and kind.enabled(config):
+				out.setdefault(kind.doctype, []).append(kind)
+		return out
 
 
 def _chunks(items: list[_Prepared], size: int) -> Iterator[list[_Prepared]]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from . import interrupt
+from . import interrupt, kinds
 from .bulk import BulkMixin
 from .outcome import PullResult, SyncResult
 from .pull import PullMixin
-from .store import PAYMENT_ENTRY, SALES_INVOICE, LogEntry
+from .store import LogEntry
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class SyncEngine(BulkMixin, PullMixin):
 		return interrupt.sweep(self.store, now, older_than, fingerprint=self._interrupted_fingerprint)
 
 	def _interrupted_fingerprint(self, entry: LogEntry) -> str | None:
-		if entry.operation not in ("push", "cancel") or entry.doctype not in (SALES_INVOICE, PAYMENT_ENTRY):
+		if entry.operation not in ("push", "cancel") or not kinds.for_doctype(entry.doctype):
 			return None
 		if entry.name is None:
 			return None

@@ -1,7 +1,7 @@
-"""The one place the engine calls the mapping package, so its shape is adapted here and nowhere else.
+"""What the engine gets from any mapper, and the pull's converters.
 
 `Mapped` is what the engine needs from any mapper: the QBO entity, the body, the total QBO should compute
-and the reasons it may not.
+and the reasons it may not. Each document kind (kinds/) adapts its own mapper to it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from qbo_connector.mapping.context import MappingContext
-from qbo_connector.mapping.invoice import MappedInvoice, explain_total_difference, map_invoice
+from qbo_connector.mapping.invoice import MappedInvoice, explain_total_difference
 from qbo_connector.mapping.money import fmt, q2
-from qbo_connector.mapping.payment import map_payment
 from qbo_connector.mapping.pull import qbo_customer_to_erpnext, qbo_item_to_erpnext, qbo_payment_to_plan
 
 from .store import PAYMENT_ENTRY, SALES_INVOICE, ConnectionConfig
@@ -32,32 +31,20 @@ class Mapped:
 	tolerance: Decimal = Decimal("0.01")  # the rounding gap accepted between QBO's total and ERPNext's
 	left_unapplied: Decimal = Decimal("0")  # payments: allocated in ERPNext, unapplied in QBO
 	deposit_to: str | None = None  # payments: QBO bank Account id a Deposit moves it to (create_deposits)
+	# Header fields sent as a sparse update when they change after submit (the kind's updatable).
+	updatable: tuple[str, ...] = ()
 
 
 def map_document(doctype: str, doc: dict[str, Any], ctx: MappingContext) -> Mapped:
-	"""Sales Invoice -> Invoice/CreditMemo, Payment Entry -> Payment."""
-	if doctype == SALES_INVOICE:
-		invoice = map_invoice(doc, ctx)
-		return Mapped(
-			entity=invoice.entity,
-			body=invoice.body,
-			expected_total=invoice.expected_total,
-			warnings=list(invoice.warnings),
-			difference_reasons=[d.reason for d in invoice.known_differences],
-			source=invoice,
-			tolerance=invoice.tolerance,
-		)
-	if doctype == PAYMENT_ENTRY:
-		payment = map_payment(doc, ctx)
-		return Mapped(
-			entity="Payment",
-			body=payment.body,
-			expected_total=payment.expected_total,
-			warnings=list(payment.warnings),
-			source=payment,
-			left_unapplied=payment.left_unapplied,
-		)
-	raise ValueError(f"{doctype} is not pushed to QuickBooks")
+	"""The document's kind maps it (kinds/); a document of no kind is refused."""
+	from . import kinds
+
+	kind = kinds.of(doctype, doc)
+	if kind is None:
+		raise ValueError(f"{doctype} {doc.get('name')} is not pushed to QuickBooks")
+	mapped = kind.map(doc, ctx)
+	mapped.updatable = kind.updatable
+	return mapped
 
 
 def explain_difference(mapped: Mapped, qbo_total: Decimal) -> str:

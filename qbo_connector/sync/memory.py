@@ -121,34 +121,44 @@ class MemoryStore:
 			doc = self._docs.get((doctype, name))
 			return copy.deepcopy(doc) if doc is not None else None
 
-	def _linked_to(self, doctype: str, customer: str, flag: str) -> dict[str, Any] | None:
+	def _linked_to(
+		self, doctype: str, party: str, flag: str, party_type: str = CUSTOMER
+	) -> dict[str, Any] | None:
 		candidates = []
 		for (dt, _), doc in self._docs.items():
 			if dt != doctype:
 				continue
 			for link in doc.get("links") or []:
-				if link.get("link_doctype") == CUSTOMER and link.get("link_name") == customer:
+				if link.get("link_doctype") == party_type and link.get("link_name") == party:
 					candidates.append(doc)
 		candidates.sort(key=lambda d: -int(d.get(flag) or 0))
 		return copy.deepcopy(candidates[0]) if candidates else None
 
-	def get_primary_address(self, customer: str) -> dict[str, Any] | None:
+	def get_primary_address(self, party: str, party_type: str = CUSTOMER) -> dict[str, Any] | None:
 		with self._mutex:
-			cust = self._docs.get((CUSTOMER, customer)) or {}
-			name = cust.get("customer_primary_address")
+			record = self._docs.get((party_type, party)) or {}
+			name = record.get(f"{party_type.lower()}_primary_address")
 			if name and ("Address", name) in self._docs:
 				return copy.deepcopy(self._docs[("Address", name)])
-			return self._linked_to("Address", customer, "is_primary_address")
+			return self._linked_to("Address", party, "is_primary_address", party_type)
 
-	def get_primary_contact(self, customer: str) -> dict[str, Any] | None:
+	def get_primary_contact(self, party: str, party_type: str = CUSTOMER) -> dict[str, Any] | None:
 		with self._mutex:
-			cust = self._docs.get((CUSTOMER, customer)) or {}
-			name = cust.get("customer_primary_contact")
+			record = self._docs.get((party_type, party)) or {}
+			name = record.get(f"{party_type.lower()}_primary_contact")
 			if name and ("Contact", name) in self._docs:
 				return copy.deepcopy(self._docs[("Contact", name)])
-			return self._linked_to("Contact", customer, "is_primary_contact")
+			return self._linked_to("Contact", party, "is_primary_contact", party_type)
 
-	def list_unsynced(self, company: str, doctype: str, submitted_before: datetime) -> list[str]:
+	def list_unsynced(
+		self,
+		company: str,
+		doctype: str,
+		submitted_before: datetime,
+		filters: dict[str, Any] | None = None,
+	) -> list[str]:
+		from . import kinds
+
 		with self._mutex:
 			config = self._configs.get(company)
 			if not config:
@@ -156,6 +166,11 @@ class MemoryStore:
 			names = []
 			for (dt, name), doc in self._docs.items():
 				if dt != doctype or doc.get("docstatus") != 1 or doc.get("company") != company:
+					continue
+				if filters is not None:
+					if not all(kinds.same_value(doc.get(key), want) for key, want in filters.items()):
+						continue
+				elif kinds.of(doctype, doc) is None:
 					continue
 				modified = _parse_dt(doc.get("modified"))
 				if modified and modified.tzinfo is None and submitted_before.tzinfo is not None:

@@ -8,6 +8,9 @@ Exactly-once, per (realm, document):
 4. Once linked, the document is only ever updated (sparse, with the SyncToken), never created again.
 With create_deposits on, a payment also gets its QBO Deposit once (deposit.py): a payment created whose
 deposit failed stays linked, and the next attempt only completes the deposit.
+
+Everything that differs between kinds of documents (which documents, what they depend on, their mapper,
+what cancel means in QBO) is read from the document's kind (kinds/); nothing here names a doctype.
 """
 
 from __future__ import annotations
@@ -19,10 +22,9 @@ from decimal import Decimal
 from typing import Any
 
 from qbo_connector.mapping.context import MappingContext
-from qbo_connector.mapping.customer import display_name_candidates, map_customer
 from qbo_connector.mapping.errors import MappingError
 from qbo_connector.mapping.item import account_item_name, item_name_candidates, map_item
-from qbo_connector.mapping.text import short_hash
+from qbo_connector.mapping.text import iso_date, short_hash
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo.errors import (
 	DuplicateDocNumberError,
@@ -34,28 +36,33 @@ from qbo_connector.qbo.errors import (
 )
 from qbo_connector.qbo.query import Query
 
-from . import ids
+from . import ids, kinds
 from .base import Attempt, doc_label, money, updated_at
 from .deposit import DEPOSIT_KEY, DepositMixin
 from .identity import PEOPLE, name_lock_key, qbo_name, same_name
+from .kinds import Kind, Needs, Party
 from .mapper import Mapped, explain_difference, map_document
 from .outcome import INTERNAL_CODE, SyncError, SyncResult, classify, is_definitive
 from .store import (
-	CUSTOMER,
 	ITEM,
-	PAYMENT_ENTRY,
-	SALES_INVOICE,
 	CompanyMode,
 	ConnectionConfig,
 	Link,
+	LinkState,
 	LogEntry,
 	LogStatus,
 )
 
 logger = logging.getLogger(__name__)
 
-PUSHED_DOCTYPES = (SALES_INVOICE, PAYMENT_ENTRY)
+PUSHED_DOCTYPES = kinds.doctypes()
 ACCOUNT = "Account"
+# The keys of a QBO body that name its party (a customer, vendor or employee).
+PARTY_REFS = ("CustomerRef", "VendorRef", "EmployeeRef")
+# What each cancel operation leaves the link as, and the word the log row uses for it.
+CANCEL_STATES: dict[str, LinkState] = {"void": "voided", "delete": "deleted", "update": "closed"}
+CANCEL_WORDS = {"voided": "Voided", "deleted": "Deleted", "closed": "Closed"}
+GONE_STATES = ("voided", "deleted", "closed")
 # Mapping fields whose refusal the QBO company's settings may explain (multicurrency, tax codes).
 FACT_FIELDS = frozenset(("currency", "paid_from_account_currency", "taxes_and_charges", "conversion_rate"))
 # Words in a QBO refusal that the company's settings may explain.
@@ -88,9 +95,6 @@ def describe_mode(mode: CompanyMode) -> str:
 
 
 INCOME_ACCOUNT_KEY = "IncomeAccountRef"  # kept in an item link's `pushed`: the QBO account its item books to
-# Header fields ERPNext lets an accountant change on a submitted invoice; a change is sent as a sparse
-# update. Lines never change after submit (an amendment is a new document).
-UPDATABLE_FIELDS = ("DueDate",)
 PAYMENT_APPLIED_CODE = "6540"
 
 
@@ -99,13 +103,30 @@ def _ref(obj: dict[str, Any], key: str) -> str | None:
 	return str(value) if value not in (None, "") else None
 
 
+def party_ref(body: dict[str, Any]) -> tuple[str | None, str | None]:
+	"""(key, QBO id) of the party a body names: its CustomerRef, VendorRef or EmployeeRef."""
+	for key in PARTY_REFS:
+		value = _ref(body, key)
+		if value:
+			return key, value
+	return None, None
+
+
 def _note_head(obj: dict[str, Any]) -> str:
 	"""The first part of a PrivateNote, where mapping writes "ERPNext <doctype> <name>"."""
 	return str(obj.get("PrivateNote") or "").split(";")[0].strip()
 
 
-def _ours(obj: dict[str, Any], customer: str | None) -> bool:
-	return obj.get("status") != "Deleted" and (not customer or _ref(obj, "CustomerRef") == customer)
+def _ours(obj: dict[str, Any], party: str | None, key: str | None = "CustomerRef") -> bool:
+	return obj.get("status") != "Deleted" and (not party or not key or _ref(obj, key) == party)
+
+
+def cancel_verb(kind: Kind) -> str:
+	"""What cancelling does in QBO, as a verb: "voids", "deletes", "closes"."""
+	first = kind.cancel[0] if kind.cancel else "void"
+	if first == "update":
+		return {"Rejected": "rejects"}.get(kind.cancel_word, "closes")
+	return {"void": "voids", "delete": "deletes"}[first]
 
 
 def is_voided(obj: dict[str, Any]) -> bool:
@@ -146,9 +167,10 @@ class PushMixin(DepositMixin):
 	def _guard(
 		self, doctype: str, name: str, doc: dict[str, Any] | None, config: ConnectionConfig | None
 	) -> str | None:
-		"""Why a document must not move (None when it may): drafts never move, nor disabled connections."""
+		"""Why a document must not move (None when it may): drafts never move, nor documents of no kind,
+		of a kind switched off, or of a disabled connection."""
 		label = doc_label(doctype, name)
-		if doctype not in PUSHED_DOCTYPES:
+		if not kinds.for_doctype(doctype):
 			return f"{doctype} documents are not sent to QuickBooks."
 		if doc is None:
 			return f"{label} does not exist (deleted?); nothing to send."
@@ -158,13 +180,13 @@ class PushMixin(DepositMixin):
 			return f"{label}: the QuickBooks connection of {config.company} is disabled."
 		if doc.get("docstatus") == 0:
 			return f"{label} is a draft; only submitted documents go to QuickBooks."
+		kind = kinds.of(doctype, doc)
+		if kind is None:
+			return f"{label} {kinds.not_sent_reason(doctype)}"
 		if doc.get("docstatus") == 2:
-			return f"{label} is cancelled; cancelling voids it in QuickBooks instead."
-		if doctype == PAYMENT_ENTRY:
-			if doc.get("payment_type") != "Receive" or doc.get("party_type") != CUSTOMER:
-				return f"{label} is not a payment received from a customer; only those go to QuickBooks."
-			if not config.push_payments:
-				return f"{label}: sending payments to QuickBooks is switched off in QBO Settings."
+			return f"{label} is cancelled; cancelling {cancel_verb(kind)} it in QuickBooks instead."
+		if not kind.enabled(config):
+			return f"{label}: sending {kind.plural} to QuickBooks is switched off in QBO Settings."
 		return None
 
 	def _push_work(
@@ -197,7 +219,7 @@ class PushMixin(DepositMixin):
 					f"{doc_label(doctype, name)} came from QuickBooks {link.qbo_entity} {link.qbo_id}; "
 					"it is not sent back.",
 				)
-			if link is not None and link.state in ("voided", "deleted"):
+			if link is not None and link.state in GONE_STATES:
 				at.qbo_entity, at.qbo_id = link.qbo_entity, link.qbo_id
 				return at.finish(
 					"Skipped",
@@ -221,15 +243,12 @@ class PushMixin(DepositMixin):
 	def prepare(
 		self, client: QBOClient, config: ConnectionConfig, doctype: str, doc: dict[str, Any]
 	) -> Mapped:
-		"""Make sure what the document refers to exists in QBO, then map it."""
-		deposits = doctype == PAYMENT_ENTRY and config.create_deposits
-		if deposits and not config.deposit_bank_account:
-			raise SyncError(
-				"DEPOSIT_ACCOUNT",
-				f"{doc_label(doctype, doc['name'])}: 'Create Deposits' is on for {config.company} but no Deposit "
-				"Bank Account is chosen in its QuickBooks connection; choose one (or switch deposits off), "
-				"then retry this log.",
-			)
+		"""Make sure what the document refers to exists in QBO, then map it. Before anything is written
+		the document is mapped once with placeholder references (the probe): bad data fails here, with
+		nothing created in QBO."""
+		kind = self.kind(doctype, doc)
+		if kind.preflight is not None:
+			kind.preflight(self, config, doc)
 		cached = config.company_mode
 		mode = self.company_mode(config, client)
 		read_now = mode is not cached
@@ -247,20 +266,8 @@ class PushMixin(DepositMixin):
 				raise
 			ctx = self._groundwork(client, config, mode, doctype, doc)
 			probe = self._probe(doctype, doc, ctx)
-		if doctype == SALES_INVOICE:
-			ctx.customer_ref = self.ensure_customer(
-				client, config, ctx, doc.get("customer"), doctype, doc["name"]
-			)
-			ctx.item_refs = self.ensure_items(client, config, ctx, doc)
-			ctx.item_income_accounts = self.item_income_accounts(client, config, ctx, doc)
-			needed = getattr(probe.source, "account_items_needed", {})
-			ctx.account_item_refs = self.ensure_account_items(client, config, ctx, needed)
-		else:
-			ctx.customer_ref = self.ensure_customer(
-				client, config, ctx, doc.get("party"), doctype, doc["name"]
-			)
-			ctx.invoice_refs = self.ensure_invoices(config, doc)
-			ctx.invoice_balances = self.invoice_balances(client, config, ctx.invoice_refs, doc)
+		if kind.prepare is not None:
+			kind.prepare(self, client, config, ctx, doc, probe)
 		mapped = map_document(doctype, doc, ctx)
 		missing = getattr(mapped.source, "account_items_needed", None)
 		if missing:
@@ -270,11 +277,16 @@ class PushMixin(DepositMixin):
 				f"{', '.join(sorted(missing.values()))}; retry this log",
 				retryable=True,
 			)
-		if deposits:
-			# Received into Undeposited Funds (QBO's default); the Deposit moves it to the bank afterwards.
-			mapped.body.pop("DepositToAccountRef", None)
-			mapped.deposit_to = config.deposit_bank_account
+		if kind.finish is not None:
+			kind.finish(self, config, doc, mapped)
 		return mapped
+
+	def kind(self, doctype: str, doc: dict[str, Any]) -> Kind:
+		"""The document's kind (the guard has let only documents of a kind through)."""
+		kind = kinds.of(doctype, doc)
+		if kind is None:
+			raise SyncError("KIND", f"{doc_label(doctype, doc.get('name'))} {kinds.not_sent_reason(doctype)}")
+		return kind
 
 	def _groundwork(
 		self,
@@ -286,8 +298,9 @@ class PushMixin(DepositMixin):
 	) -> MappingContext:
 		"""The mapping context, with the read-only facts the probe checks lines against (item accounts)."""
 		ctx = self.context(config, mode)
-		if doctype == SALES_INVOICE:
-			ctx.item_income_accounts = self.item_income_accounts(client, config, ctx, doc)
+		kind = self.kind(doctype, doc)
+		if kind.groundwork is not None:
+			kind.groundwork(self, client, config, ctx, doc)
 		return ctx
 
 	def explain_with_fresh_facts(
@@ -329,11 +342,12 @@ class PushMixin(DepositMixin):
 		if not (isinstance(exc, InvalidReferenceError | NotFoundError) or "inactive" in str(exc).lower()):
 			return None
 		refs: list[tuple[str, str]] = []
-		customer = _ref(mapped.body, "CustomerRef")
-		if customer:
-			refs.append((CUSTOMER, customer))
+		key, party = party_ref(mapped.body)
+		if key and party:
+			refs.append((key[: -len("Ref")], party))
 		for line in mapped.body.get("Line") or []:
-			item = _ref(line.get("SalesItemLineDetail") or {}, "ItemRef")
+			detail = line.get(line.get("DetailType") or "") or line.get("SalesItemLineDetail") or {}
+			item = _ref(detail, "ItemRef") if isinstance(detail, dict) else None
 			if item and (ITEM, item) not in refs:
 				refs.append((ITEM, item))
 		found: list[str] = []
@@ -371,38 +385,35 @@ class PushMixin(DepositMixin):
 		data (a NaN, an unmapped account, a tax code of another rate, EUR while multicurrency is off) leaves
 		no customer or item behind to clean up. The customer and items are checked the same way: their
 		mappers run here too, without writing."""
-		codes = {row.get("item_code") for row in doc.get("items") or [] if row.get("item_code")}
-		refs = {row.get("reference_name") for row in doc.get("references") or [] if row.get("reference_name")}
-		probe = replace(
-			ctx,
-			customer_ref="0",
-			item_refs={code: ctx.item_refs.get(code, "0") for code in codes if self._item_exists(code, ctx)},
-			invoice_refs=dict.fromkeys(refs, "0"),
-		)
-		self._probe_parties(doctype, doc, ctx)
+		kind = self.kind(doctype, doc)
+		placeholders: dict[str, Any] = {}
+		if kind.party is not None:
+			placeholders[kind.party.ctx_field] = "0"
+		codes = kind.item_codes(doc)
+		placeholders["item_refs"] = {
+			code: ctx.item_refs.get(code, "0") for code in codes if self._item_exists(code, ctx)
+		}
+		for needs in kind.needs:
+			names = {name for name, _position in self._needed(doc, needs)}
+			placeholders[needs.ctx_field] = dict.fromkeys(names, "0")
+		probe = replace(ctx, **placeholders)
+		self._probe_parties(kind, doc, ctx)
 		return map_document(doctype, doc, probe)
 
 	def _item_exists(self, code: str, ctx: MappingContext) -> bool:
 		"""Codes the mapper should see as items (a code ERPNext does not have goes to the default item)."""
 		return code in ctx.item_income_accounts or self.store.get_doc(ITEM, code) is not None
 
-	def _probe_parties(self, doctype: str, doc: dict[str, Any], ctx: MappingContext) -> None:
-		"""Run the customer and item mappers on what a push would create, without writing anything."""
+	def _probe_parties(self, kind: Kind, doc: dict[str, Any], ctx: MappingContext) -> None:
+		"""Run the party and item mappers on what a push would create, without writing anything."""
 		realm = ctx.realm_id
-		customer = doc.get("customer") if doctype == SALES_INVOICE else doc.get("party")
-		link = self.store.get_link(realm, CUSTOMER, customer) if customer else None
-		if customer and (link is None or link.state != "synced"):
-			record = self.store.get_doc(CUSTOMER, customer)
+		party, name = kind.party, kind.party_name(doc)
+		link = self.store.get_link(realm, party.doctype, name) if party and name else None
+		if party is not None and name and party.map is not None and (link is None or link.state != "synced"):
+			record = self.store.get_doc(party.doctype, name)
 			if record is not None:
-				map_customer(
-					record,
-					ctx,
-					self.store.get_primary_address(customer),
-					self.store.get_primary_contact(customer),
-				)
-		if doctype != SALES_INVOICE:
-			return
-		for code in {row.get("item_code") for row in doc.get("items") or [] if row.get("item_code")}:
+				self._party_body(party, name, record, ctx)
+		for code in kind.item_codes(doc):
 			link = self.store.get_link(realm, ITEM, code)
 			item = self.store.get_doc(ITEM, code)
 			if item is not None and (link is None or link.state != "synced"):
@@ -483,49 +494,62 @@ class PushMixin(DepositMixin):
 				refs[qbo_account] = qbo_id
 		return refs
 
-	def invoice_balances(
-		self, client: QBOClient, config: ConnectionConfig, refs: dict[str, str], doc: dict[str, Any]
+	def open_balances(
+		self,
+		client: QBOClient,
+		config: ConnectionConfig,
+		refs: dict[str, str],
+		doc: dict[str, Any],
+		needs: Needs,
+		entity: str,
 	) -> dict[str, Decimal]:
-		"""Open balances in QBO of the invoices a payment pays (one query), so a payment never applies more
+		"""Open balances in QBO of the documents a payment pays (one query), so a payment never applies more
 		than QBO says is open (ERPNext's stray cent, a payment recorded in QBO): the excess stays unapplied.
-		An invoice voided or deleted in QBO refuses the payment before it is sent: QBO would keep the money
-		unapplied while ERPNext says the invoice is paid. Credit notes are left out: their ids are CreditMemo
-		ids, which may equal some Invoice id."""
-		invoices = {
+		A document voided or deleted in QBO refuses the payment before it is sent: QBO would keep the money
+		unapplied while ERPNext says the document is paid. Documents linked to another entity (a credit
+		note's CreditMemo, whose id may equal some Invoice id) are left out."""
+		open_ = {
 			name: qbo_id
 			for name, qbo_id in refs.items()
-			if (self.store.get_link(config.realm_id, SALES_INVOICE, name) or Link("", "", "", "")).qbo_entity
-			== "Invoice"
+			if (self.store.get_link(config.realm_id, needs.doctype, name) or Link("", "", "", "")).qbo_entity
+			== entity
 		}
-		if not invoices:
+		if not open_:
 			return {}
-		rows = self.rows(client, Query("Invoice").where("Id", "IN", sorted(set(invoices.values()))))
+		rows = self.rows(client, Query(entity).where("Id", "IN", sorted(set(open_.values()))))
 		by_id = {str(r["Id"]): r for r in rows}
-		label = doc_label(PAYMENT_ENTRY, doc["name"])
-		for position, ref in enumerate(doc.get("references") or [], start=1):
-			name = ref.get("reference_name")
-			if name not in invoices:
+		label = doc_label(doc.get("doctype"), doc["name"])
+		for name, idx in self._needed(doc, needs):
+			if name not in open_:
 				continue
-			qbo_id = invoices[name]
+			qbo_id = open_[name]
 			row = by_id.get(qbo_id)
 			state = "deleted" if row is None else ("voided" if is_voided(row) else None)
 			if state is None:
 				continue
-			link = self.store.get_link(config.realm_id, SALES_INVOICE, name)
+			link = self.store.get_link(config.realm_id, needs.doctype, name)
 			if link is not None and link.state == "synced":
 				link.state = state  # type: ignore[assignment]
 				self.store.save_link(link)
 				self.store.flag_qbo_state(
-					SALES_INVOICE, name, state, f"Invoice {qbo_id} is {state} in QuickBooks"
+					needs.doctype, name, state, f"{entity} {qbo_id} is {state} in QuickBooks"
 				)
-			raise SyncError(
-				"INVOICE_" + state.upper(),
-				f"{label}: references[{ref.get('idx') or position}] Sales Invoice {name} is {state} in QuickBooks "
-				f"(Invoice {qbo_id}), so the {money(ref.get('allocated_amount') or 0)} allocated to it could not be "
-				"applied there and would stay unapplied. Nothing was sent. Cancel the invoice and this payment in "
-				"ERPNext (or allocate the payment to another invoice), then retry this log.",
+			allocated = next(
+				(
+					row.get("allocated_amount")
+					for row in doc.get(needs.table) or []
+					if row.get(needs.name_field) == name
+				),
+				0,
 			)
-		return {name: money(by_id[qbo_id].get("Balance") or 0) for name, qbo_id in invoices.items()}
+			raise SyncError(
+				f"{entity.upper()}_{state.upper()}",
+				f"{label}: {needs.table}[{idx}] {needs.doctype} {name} is {state} in QuickBooks "
+				f"({entity} {qbo_id}), so the {money(allocated or 0)} allocated to it could not be "
+				f"applied there and would stay unapplied. Nothing was sent. Cancel the {needs.doctype.lower()} "
+				"and this payment in ERPNext (or allocate the payment to another one), then retry this log.",
+			)
+		return {name: money(by_id[qbo_id].get("Balance") or 0) for name, qbo_id in open_.items()}
 
 	def _write(
 		self,
@@ -603,7 +627,7 @@ class PushMixin(DepositMixin):
 		link.remote_total = money(obj.get("TotalAmt") or 0)
 		link.remote_updated = updated_at(obj)
 		kept = {k: v for k, v in link.pushed.items() if k == DEPOSIT_KEY}  # a deposit already attempted
-		link.pushed = {**kept, **{k: source.get(k) for k in UPDATABLE_FIELDS if k in source}}
+		link.pushed = {**kept, **{k: source.get(k) for k in mapped.updatable if k in source}}
 		self.store.save_link(link)
 
 	def _total_verdict(self, mapped: Mapped, qbo_total: Any) -> tuple[LogStatus, str]:
@@ -680,7 +704,7 @@ class PushMixin(DepositMixin):
 	) -> SyncResult:
 		"""A linked document is never created again: send only what changed, with its SyncToken."""
 		at.qbo_id = link.qbo_id
-		want = {k: mapped.body[k] for k in UPDATABLE_FIELDS if k in mapped.body}
+		want = {k: mapped.body[k] for k in mapped.updatable if k in mapped.body}
 		changes = {k: v for k, v in want.items() if link.pushed.get(k) != v}
 		status, verdict = self._total_verdict(mapped, link.remote_total)
 		prefix = f"{mapped.entity} {link.qbo_id}" + (f" {note}" if note else "")
@@ -725,15 +749,15 @@ class PushMixin(DepositMixin):
 
 	# -- look-ups -------------------------------------------------------------------------------------
 	def lookup(self, client: QBOClient, mapped: Mapped, doc: dict[str, Any]) -> dict[str, Any] | None:
-		"""Find a create that may have landed: by DocNumber, else by customer and date with our name at the
+		"""Find a create that may have landed: by DocNumber, else by party and date with our name at the
 		head of the PrivateNote (QBO may renumber when custom transaction numbers are off). Only objects of
-		the same customer count, so a manual invoice that happens to carry our number is not adopted."""
+		the same party count, so a manual invoice that happens to carry our number is not adopted."""
 		body = mapped.body
-		customer = _ref(body, "CustomerRef")
+		key, party = party_ref(body)
 		rows: list[dict[str, Any]] = []
 		if body.get("DocNumber"):
 			rows = self.rows(client, Query(mapped.entity).where("DocNumber", "=", body["DocNumber"]))
-			rows = [r for r in rows if _ours(r, customer)]
+			rows = [r for r in rows if _ours(r, party, key)]
 		if not rows:
 			rows = self.lookup_by_note(client, mapped, doc)
 		if not rows:
@@ -741,71 +765,116 @@ class PushMixin(DepositMixin):
 		return min(rows, key=lambda r: int(r["Id"]) if str(r["Id"]).isdigit() else 0)
 
 	def lookup_by_note(self, client: QBOClient, mapped: Mapped, doc: dict[str, Any]) -> list[dict[str, Any]]:
-		"""Objects of the customer on the document's date whose PrivateNote starts with our marker."""
-		customer = _ref(mapped.body, "CustomerRef")
-		if not customer:
+		"""Objects of the party on the document's date whose PrivateNote starts with our marker."""
+		key, party = party_ref(mapped.body)
+		if not key or not party:
 			return []
-		query = Query(mapped.entity).where("CustomerRef", "=", customer)
+		query = Query(mapped.entity).where(key, "=", party)
 		if mapped.body.get("TxnDate"):
 			query.where("TxnDate", "=", mapped.body["TxnDate"])
 		marker = f"ERPNext {doc.get('doctype')} {doc['name']}"
-		return [r for r in self.rows(client, query) if _note_head(r) == marker and _ours(r, customer)]
+		return [r for r in self.rows(client, query) if _note_head(r) == marker and _ours(r, party, key)]
 
 	# -- dependencies ---------------------------------------------------------------------------------
-	def ensure_customer(
+	def ensure_party(
 		self,
 		client: QBOClient,
 		config: ConnectionConfig,
 		ctx: MappingContext,
-		customer: str | None,
+		kind: Kind,
+		doc: dict[str, Any],
+	) -> str:
+		"""The QBO id of the document's party (customer, vendor): see _ensure_party."""
+		assert kind.party is not None
+		return self._ensure_party(
+			client,
+			config,
+			ctx,
+			kind.party,
+			kind.party_name(doc),
+			doc.get("doctype") or kind.doctype,
+			doc["name"],
+			kind.party_field or kind.party.label,
+		)
+
+	def _party_body(
+		self, party: Party, name: str, record: dict[str, Any], ctx: MappingContext
+	) -> dict[str, Any]:
+		"""The QBO body a party is created with (its mapper checks it: also the probe's check)."""
+		assert party.map is not None
+		address = self.store.get_primary_address(name, party.doctype)
+		contact = self.store.get_primary_contact(name, party.doctype)
+		return party.map(record, ctx, address, contact).body
+
+	def _ensure_party(
+		self,
+		client: QBOClient,
+		config: ConnectionConfig,
+		ctx: MappingContext,
+		party: Party | None,
+		record_name: str | None,
 		doctype: str,
 		name: str,
+		field: str,
 	) -> str:
-		"""The QBO Customer id: stored link, else an unlinked QBO customer of the same DisplayName (adopted,
+		"""The QBO id of a party: stored link, else an unlinked QBO record of the same DisplayName (adopted,
 		and the log row says so), else a new one.
 
-		A DisplayName is taken when QBO holds it (case-insensitively) for a customer linked to another ERPNext
-		customer, or answers 6240 (a Vendor, Employee or inactive customer holds it): the next candidate
-		appends the ERPNext ID. The query before each create is also the look-up that makes a retried create
-		safe, and each candidate keeps its own request id.
+		A DisplayName is taken when QBO holds it (case-insensitively) for a record linked to another ERPNext
+		record, or answers 6240 (a Customer, Vendor or Employee, perhaps inactive, holds it: they share one
+		name space): the next candidate appends the ERPNext ID. The query before each create is also the
+		look-up that makes a retried create safe, and each candidate keeps its own request id.
 		"""
-		if not customer:
-			field = "customer" if doctype == SALES_INVOICE else "party"
-			raise MappingError(doctype, name, field, "no customer is set")
+		assert party is not None
+		if not record_name:
+			raise MappingError(doctype, name, field, f"no {party.label} is set")
 		realm = config.realm_id
-		with self.store.lock(f"{realm}:{CUSTOMER}:{customer}"):
-			link = self.store.get_link(realm, CUSTOMER, customer)
+		with self.store.lock(f"{realm}:{party.doctype}:{record_name}"):
+			link = self.store.get_link(realm, party.doctype, record_name)
 			if link is not None and link.qbo_id and link.state == "synced":
 				return link.qbo_id
-			doc = self.store.get_doc(CUSTOMER, customer)
-			if doc is None:
-				field = "customer" if doctype == SALES_INVOICE else "party"
-				raise MappingError(doctype, name, field, f"customer {customer!r} does not exist in ERPNext")
-			mapped = map_customer(
-				doc, ctx, self.store.get_primary_address(customer), self.store.get_primary_contact(customer)
-			)
+			record = self.store.get_doc(party.doctype, record_name)
+			if record is None:
+				raise MappingError(
+					doctype, name, field, f"{party.label} {record_name!r} does not exist in ERPNext"
+				)
+			if party.map is None or party.candidates is None:
+				raise MappingError(
+					doctype,
+					name,
+					field,
+					f"{party.label} {record_name!r} is not linked to a QuickBooks {party.entity}; link it first",
+				)
+			body = self._party_body(party, record_name, record, ctx)
 			qbo_id, taken = self._claim_name(
 				client,
 				realm,
-				CUSTOMER,
-				customer,
-				CUSTOMER,
-				"DisplayName",
-				display_name_candidates(doc),
-				lambda candidate: dict(mapped.body, DisplayName=candidate),
+				party.doctype,
+				record_name,
+				party.entity,
+				party.name_field,
+				party.candidates(record),
+				lambda candidate: dict(body, **{party.name_field: candidate}),
 			)
 		if qbo_id is not None:
 			return qbo_id
 		raise MappingError(
-			CUSTOMER,
-			customer,
-			"customer_name",
-			"every QuickBooks display name tried is taken (" + "; ".join(taken) + "); rename the customer "
+			party.doctype,
+			record_name,
+			party.title_field or "name",
+			"every QuickBooks display name tried is taken ("
+			+ "; ".join(taken)
+			+ f"); rename the {party.label} "
 			"or the QuickBooks record",
 		)
 
 	def ensure_items(
-		self, client: QBOClient, config: ConnectionConfig, ctx: MappingContext, doc: dict[str, Any]
+		self,
+		client: QBOClient,
+		config: ConnectionConfig,
+		ctx: MappingContext,
+		doc: dict[str, Any],
+		table: str = "items",
 	) -> dict[str, str]:
 		"""QBO Item ids of the invoice's item codes: link, else an unlinked QBO item of the same Name
 		(adopted, and logged), else a new Service/NonInventory item; a Name linked to another ERPNext item
@@ -813,7 +882,7 @@ class PushMixin(DepositMixin):
 		the default item from settings (mapping applies it)."""
 		realm = config.realm_id
 		refs: dict[str, str] = {}
-		for position, row in enumerate(doc.get("items") or [], start=1):
+		for position, row in enumerate(doc.get(table) or [], start=1):
 			code = row.get("item_code")
 			if not code or code in refs:
 				continue
@@ -827,9 +896,9 @@ class PushMixin(DepositMixin):
 					if ctx.default_item_ref:
 						continue  # mapping falls back to the default item
 					raise MappingError(
-						doc.get("doctype") or SALES_INVOICE,
+						doc.get("doctype") or "",
 						doc["name"],
-						f"items[{row.get('idx') or position}].item_code",
+						f"{table}[{row.get('idx') or position}].item_code",
 						f"item {code!r} does not exist in ERPNext",
 					)
 				body = map_item(item, ctx).body
@@ -933,25 +1002,33 @@ class PushMixin(DepositMixin):
 			return str(obj.get("Notes") or "").strip() == f"ERPNext {doctype} {name}"
 		return str(obj.get("Sku") or "") == name[:100]
 
-	def ensure_invoices(self, config: ConnectionConfig, doc: dict[str, Any]) -> dict[str, str]:
-		"""QBO ids of the invoices a payment pays; an invoice not sent yet is sent first (its own log row)."""
+	@staticmethod
+	def _needed(doc: dict[str, Any], needs: Needs) -> list[tuple[str, int]]:
+		"""(name, row number) of the documents of needs.doctype a document's rows refer to."""
+		out = []
+		for position, row in enumerate(doc.get(needs.table) or [], start=1):
+			if row.get(needs.doctype_field) == needs.doctype and row.get(needs.name_field):
+				out.append((str(row[needs.name_field]), int(row.get("idx") or position)))
+		return out
+
+	def ensure_documents(self, config: ConnectionConfig, doc: dict[str, Any], needs: Needs) -> dict[str, str]:
+		"""QBO ids of the documents a document refers to (a payment's invoices, a bill payment's bills); one
+		not sent yet is sent first, on its own log row."""
 		refs: dict[str, str] = {}
-		for position, ref in enumerate(doc.get("references") or [], start=1):
-			if ref.get("reference_doctype") != SALES_INVOICE:
-				continue
-			invoice = ref.get("reference_name")
-			link = self.store.get_link(config.realm_id, SALES_INVOICE, invoice)
+		label = doc_label(doc.get("doctype"), doc["name"])
+		for other, idx in self._needed(doc, needs):
+			link = self.store.get_link(config.realm_id, needs.doctype, other)
 			if link is None or link.state != "synced" or not link.qbo_id:
-				result = self._push(SALES_INVOICE, invoice)
-				link = self.store.get_link(config.realm_id, SALES_INVOICE, invoice)
+				result = self._push(needs.doctype, other)
+				link = self.store.get_link(config.realm_id, needs.doctype, other)
 				if link is None or link.state != "synced" or not link.qbo_id:
 					raise SyncError(
 						"DEPENDENCY",
-						f"{doc_label(PAYMENT_ENTRY, doc['name'])}: references[{ref.get('idx') or position}] "
-						f"Sales Invoice {invoice} is not in QuickBooks yet: {result.message}",
+						f"{label}: {needs.table}[{idx}] {needs.doctype} {other} is not in QuickBooks yet: "
+						f"{result.message}",
 						retryable=result.retryable,
 					)
-			refs[invoice] = link.qbo_id
+			refs[other] = link.qbo_id
 		return refs
 
 	def _link_master(
@@ -971,7 +1048,8 @@ class PushMixin(DepositMixin):
 
 	# -- cancel ---------------------------------------------------------------------------------------
 	def cancel(self, doctype: str, name: str) -> SyncResult:
-		"""A cancelled ERPNext document voids its QBO twin (a credit memo is deleted); never linked -> Skipped."""
+		"""A cancelled ERPNext document cancels its QBO twin as its kind says (void, delete, close); never
+		linked -> Skipped."""
 		return self._cancel(doctype, name)
 
 	def _cancel(self, doctype: str, name: str, retry_of: LogEntry | None = None) -> SyncResult:
@@ -989,7 +1067,7 @@ class PushMixin(DepositMixin):
 		if config is None or not config.enabled:
 			return at.finish("Skipped", f"{label}: no enabled QuickBooks connection for its company.")
 		if doc is not None and doc.get("docstatus") != 2:
-			return at.finish("Skipped", f"{label} is not cancelled in ERPNext; nothing to void.")
+			return at.finish("Skipped", f"{label} is not cancelled in ERPNext; nothing to cancel.")
 		realm = config.realm_id
 		with self.store.lock(f"{realm}:{doctype}:{name}"):
 			link = self.store.get_link(realm, doctype, name)
@@ -1001,15 +1079,16 @@ class PushMixin(DepositMixin):
 					"Skipped",
 					f"{label} came from QuickBooks {link.qbo_entity} {link.qbo_id}; void it in QuickBooks if needed.",
 				)
-			if link.state in ("voided", "deleted"):
+			if link.state in GONE_STATES:
 				return at.finish("Skipped", f"{label} is already {link.state} in QuickBooks.")
 			client = self.client(realm)
+			kind = self._kind_of_link(link, doc)
 			if link.state == "pending" or not link.qbo_id:
 				found = self._lookup_pending(client, config, doctype, doc, link)
 				if found is None:
 					link.state = "voided"
 					self.store.save_link(link)
-					return at.finish("Skipped", f"{label} never reached QuickBooks; nothing to void.")
+					return at.finish("Skipped", f"{label} never reached QuickBooks; nothing to cancel.")
 				link.qbo_id, link.sync_token, link.state = (
 					str(found["Id"]),
 					str(found.get("SyncToken")),
@@ -1020,7 +1099,7 @@ class PushMixin(DepositMixin):
 			# A deposited payment cannot be voided (6540): the deposit this connector made goes first.
 			removed = self.remove_deposit(client, link)
 			try:
-				return self._void(at, client, link, label, removed)
+				return self._void(at, client, link, label, removed, kind)
 			except Exception as exc:  # the row must also say the deposit is already gone
 				if not removed:
 					raise
@@ -1043,51 +1122,86 @@ class PushMixin(DepositMixin):
 		doc: dict[str, Any] | None,
 		link: Link,
 	) -> dict[str, Any] | None:
-		"""For a create that may have landed: find it without creating customers or items on the way."""
+		"""For a create that may have landed: find it without creating parties or items on the way, by the
+		kind's look-up key (its DocNumber with the party when it has one, else party, date and memo)."""
 		if doc is None:
 			return None
-		if doctype == SALES_INVOICE:
-			from qbo_connector.mapping.invoice import doc_number
-
-			number = doc_number(doc["name"], config.doc_number_prefix or "")
-			rows = self.rows(client, Query(link.qbo_entity).where("DocNumber", "=", number))
-			customer = self.store.get_link(config.realm_id, CUSTOMER, doc.get("customer") or "")
-			rows = [r for r in rows if customer is None or _ref(r, "CustomerRef") == customer.qbo_id]
-			return rows[0] if rows else None
-		customer = self.store.get_link(config.realm_id, CUSTOMER, doc.get("party") or "")
-		if customer is None or not customer.qbo_id:
+		kind = self._kind_of_link(link, doc)
+		if kind is None:
 			return None
-		mapped = Mapped(
-			entity=link.qbo_entity,
-			body={"CustomerRef": {"value": customer.qbo_id}, "TxnDate": doc.get("posting_date")},
-		)
-		return self.lookup(client, mapped, doc)
+		body: dict[str, Any] = {"TxnDate": iso_date(doc.get(kind.date_field))}
+		party_id = None
+		if kind.party is not None and kind.party_name(doc):
+			party = self.store.get_link(config.realm_id, kind.party.doctype, kind.party_name(doc) or "")
+			party_id = party.qbo_id if party is not None and party.state == "synced" else None
+			if party_id:
+				body[kind.party.ref] = {"value": party_id}
+		if "DocNumber" in kind.lookup and kind.number is not None:
+			body["DocNumber"] = kind.number(doc, config)
+		if not body.get("DocNumber") and not party_id:
+			return None
+		return self.lookup(client, Mapped(entity=link.qbo_entity, body=body), doc)
 
-	def _void(self, at: Attempt, client: QBOClient, link: Link, label: str, before: str = "") -> SyncResult:
-		"""Void; a credit memo falls back to delete where QBO does not void it (no 6540 involved)."""
-		operations = [ids.VOID, ids.DELETE] if link.qbo_entity == "CreditMemo" else [ids.VOID]
+	@staticmethod
+	def _kind_of_link(link: Link, doc: dict[str, Any] | None) -> Kind | None:
+		"""The kind a link was made by: the document's, else the one making the link's QBO entity."""
+		return kinds.of(link.doctype, doc) or kinds.by_entity(link.qbo_entity, link.doctype)
+
+	def _void(
+		self,
+		at: Attempt,
+		client: QBOClient,
+		link: Link,
+		label: str,
+		before: str = "",
+		kind: Kind | None = None,
+	) -> SyncResult:
+		"""Cancel in QBO as the kind says, trying its operations in order: void; delete (a credit memo where
+		QBO does not void it, no 6540 involved; a bill, which QBO cannot void); or a sparse update that
+		closes the object (a purchase order's POStatus Closed)."""
+		kind = kind or self._kind_of_link(link, None)
+		operations = kind.cancel if kind is not None else ("void",)
 		obj: dict[str, Any] = {}
+		done = operations[0]
 		for operation in operations:
 			try:
-				obj = self._void_once(client, link, operation)
+				obj = self._cancel_once(client, link, operation, kind)
+				done = operation
 				break
 			except QBOError as exc:
 				if exc.code == PAYMENT_APPLIED_CODE:
 					raise self._payment_applied(label, link) from exc
-				# A refusal (HTTP 400, e.g. "Unsupported Operation", Fault code 500) moves on to delete.
+				# A refusal (HTTP 400, e.g. "Unsupported Operation", Fault code 500) moves on to the next.
 				if operation == operations[-1] or exc.status != 400:
 					raise
-		state = "deleted" if obj.get("status") == "Deleted" else "voided"
-		link.state = state  # type: ignore[assignment]
+		state: LinkState = "deleted" if obj.get("status") == "Deleted" else CANCEL_STATES[done]
+		link.state = state
 		link.sync_token = str(obj.get("SyncToken", link.sync_token))
-		link.remote_total = money(obj.get("TotalAmt") or 0)
+		if state != "closed":
+			link.remote_total = money(obj.get("TotalAmt") or 0)
 		link.remote_updated = updated_at(obj) or link.remote_updated
 		link.last_synced = self.clock()
 		self.store.save_link(link)
 		at.response = obj
-		word = "Deleted" if state == "deleted" else "Voided"
-		message = f"{word} {link.qbo_entity} {link.qbo_id} in QuickBooks."
+		word = (kind.cancel_word if kind is not None and state == "closed" else "") or CANCEL_WORDS[state]
+		how = ""
+		if state == "closed" and kind is not None:
+			how = " (" + ", ".join(f"{key} {value}" for key, value in kind.cancel_fields.items()) + ")"
+		message = f"{word} {link.qbo_entity} {link.qbo_id} in QuickBooks{how}."
+		if kind is not None and kind.cancel_note:
+			message += f" {kind.cancel_note}"
 		return at.finish("Success", f"{before} {message}" if before else message, action=state)
+
+	def _cancel_once(
+		self, client: QBOClient, link: Link, operation: str, kind: Kind | None
+	) -> dict[str, Any]:
+		if operation != "update":
+			return self._void_once(client, link, ids.VOID if operation == "void" else ids.DELETE)
+		assert kind is not None and link.qbo_id is not None
+		try:
+			return self.sparse_update(client, link, dict(kind.cancel_fields))
+		except NotFoundError:
+			return {"Id": link.qbo_id, "status": "Deleted"}
 
 	@staticmethod
 	def _payment_applied(label: str, link: Link) -> SyncError:

@@ -21,7 +21,9 @@ PAYMENT_ENTRY = "Payment Entry"
 CUSTOMER = "Customer"
 ITEM = "Item"
 
-LinkState = Literal["pending", "synced", "voided", "deleted"]
+# closed: the QBO object stays, closed by the cancel of its ERPNext document (a purchase order's POStatus
+# Closed, an estimate Rejected); like voided and deleted, it is never sent again.
+LinkState = Literal["pending", "synced", "voided", "deleted", "closed"]
 # Interrupted: the row was left Started by a worker that died (killed, OOM, restarted) and was closed later,
 # by a later attempt at the same thing or by the sweep (sync/interrupt.py).
 LogStatus = Literal["Started", "Success", "Warning", "Failed", "Skipped", "Interrupted"]
@@ -182,16 +184,25 @@ class Store(Protocol):
 
 	# -- documents --------------------------------------------------------------------------------------
 	def get_doc(self, doctype: str, name: str) -> dict[str, Any] | None:
-		"""An ERPNext document (Sales Invoice, Payment Entry, Customer, Item) as `doc.as_dict()`."""
+		"""An ERPNext document (of any kind in sync/kinds, a Customer, Supplier, Item...) as `doc.as_dict()`."""
 
-	def get_primary_address(self, customer: str) -> dict[str, Any] | None:
-		"""The customer's primary (billing) Address document."""
+	def get_primary_address(self, party: str, party_type: str = "Customer") -> dict[str, Any] | None:
+		"""The primary (billing) Address document of a Customer or Supplier."""
 
-	def get_primary_contact(self, customer: str) -> dict[str, Any] | None:
-		"""The customer's primary Contact document."""
+	def get_primary_contact(self, party: str, party_type: str = "Customer") -> dict[str, Any] | None:
+		"""The primary Contact document of a Customer or Supplier."""
 
-	def list_unsynced(self, company: str, doctype: str, submitted_before: datetime) -> list[str]:
-		"""Submitted documents (docstatus 1) last modified before the cut-off with no synced link (auto-push)."""
+	def list_unsynced(
+		self,
+		company: str,
+		doctype: str,
+		submitted_before: datetime,
+		filters: dict[str, Any] | None = None,
+	) -> list[str]:
+		"""Submitted documents (docstatus 1) last modified before the cut-off with no synced link (auto-push).
+
+		filters (a kind's list_filters): field -> value, where 0/1 compare as false/true and None means "not
+		set"; None: every document of the doctype that is of one of its kinds."""
 
 	# -- links ------------------------------------------------------------------------------------------
 	def get_link(self, realm_id: str, doctype: str, name: str) -> Link | None:

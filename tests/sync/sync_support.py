@@ -11,9 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from qbo_connector.emulator import EmulatorServer
+from qbo_connector.emulator.tour import (
+	COMPANY,
+	connect_engine,
+	emulator_client,
+	emulator_config,
+	qbo_id_by_name,
+)
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.sync import ConnectionConfig, MemoryStore, SyncEngine
-from qbo_connector.sync.demo import COMPANY, connect_engine, emulator_client, emulator_config, qbo_id_by_name
 
 __all__ = ["COMPANY", "FIXTURES", "by_name", "make_client", "make_config", "make_engine", "make_store"]
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sync_support import FIXTURES
 
 from qbo_connector.emulator import EmulatorServer
-from qbo_connector.sync.demo import main, run_tour
+from qbo_connector.emulator.tour import main, run_tour
 
 
 def test_tour_pushes_the_samples_and_pulls_a_qbo_payment_back(capsys):

@@ -9,7 +9,7 @@ import pytest
 from sync_support import make_engine, make_store
 
 from qbo_connector.emulator import EmulatorServer
-from qbo_connector.sync.demo import emulator_config, qbo_id_by_name
+from qbo_connector.emulator.tour import emulator_config, qbo_id_by_name
 
 SI = "Sales Invoice"
 

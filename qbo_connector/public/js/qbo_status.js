@@ -1,12 +1,13 @@
 // Copyright (c) 2025, qbo_connector contributors
 // License: MIT. See license.txt
-// On a Sales Invoice, Payment Entry, Customer or Item: where it lives in QuickBooks, with a link to open it.
+// On every document a kind sends (frappe.boot.qbo_connector_kinds), and on Customers, Suppliers and Items:
+// where it lives in QuickBooks, with a link to open it.
 
 (function () {
 	// This file is loaded with each of the four forms; register the handlers once per page.
 	if (window.qbo_connector_status_loaded) return;
 	window.qbo_connector_status_loaded = true;
-	const COLORS = { Synced: "green", Pending: "blue", Failed: "red", Voided: "gray", Deleted: "gray", Flagged: "orange" };
+	const COLORS = { Synced: "green", Pending: "blue", Failed: "red", Voided: "gray", Deleted: "gray", Closed: "gray", Flagged: "orange" };
 
 	// When a failed push is tried again: the log row's next_retry_at, or never until the data is fixed.
 	function retry_note(entry) {
@@ -69,7 +70,8 @@
 			});
 	}
 
-	["Sales Invoice", "Payment Entry", "Customer", "Item"].forEach((doctype) => {
+	const kinds = ((frappe.boot && frappe.boot.qbo_connector_kinds) || []).map((kind) => kind.doctype);
+	[...new Set([...kinds, "Customer", "Supplier", "Item"])].forEach((doctype) => {
 		frappe.ui.form.on(doctype, { refresh: show_qbo_status });
 	});
 })();

@@ -1,16 +1,31 @@
 // Copyright (c) 2025, qbo_connector contributors
 // License: MIT. See license.txt
-// "Push to QuickBooks" on submitted Sales Invoices and Payment Entries; "Sync Now" and "Re-sync All" on
-// QBO Connection (and on QBO Settings when there is one connection). Each button only queues a job.
+// "Push to QuickBooks" on submitted documents of every kind the connector sends (frappe.boot.qbo_connector_kinds,
+// from sync/kinds); "Sync Now" and "Re-sync All" on QBO Connection (and on QBO Settings when there is one
+// connection). Each button only queues a job.
 
 (function () {
 	// Loaded with several forms: register the handlers once per page.
 	if (window.qbo_connector_sync_loaded) return;
 	window.qbo_connector_sync_loaded = true;
 
+	const KINDS = (frappe.boot && frappe.boot.qbo_connector_kinds) || [];
+
+	// The kind of a document, as sync/kinds decides it: its filters hold (0/1 compare by truth) and it was
+	// not made from QuickBooks data.
+	qbo_connector.kind_of = function (doc) {
+		const same = (value, want) => (want === 0 || want === 1 || want === true || want === false ? !!value === !!want : want === null ? !value : value === want);
+		return KINDS.find(
+			(kind) =>
+				kind.doctype === doc.doctype &&
+				Object.entries(kind.filters || {}).every(([field, want]) => same(doc[field], want)) &&
+				!(kind.not_pulled && doc[kind.not_pulled])
+		);
+	};
+
 	function add_push_button(frm) {
 		if (frm.is_new() || frm.doc.docstatus !== 1 || !qbo_connector.can_sync()) return;
-		if (frm.doctype === "Payment Entry" && (frm.doc.payment_type !== "Receive" || frm.doc.party_type !== "Customer" || frm.doc.qbo_payment_id)) return;
+		if (!qbo_connector.kind_of(frm.doc)) return;
 		frm.add_custom_button(
 			__("Push to QuickBooks"),
 			() =>
@@ -33,7 +48,7 @@
 		});
 	}
 
-	["Sales Invoice", "Payment Entry"].forEach((doctype) => {
+	[...new Set(KINDS.map((kind) => kind.doctype))].forEach((doctype) => {
 		frappe.ui.form.on(doctype, {
 			refresh(frm) {
 				add_push_button(frm);

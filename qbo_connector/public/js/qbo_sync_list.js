@@ -1,9 +1,10 @@
 // Copyright (c) 2025, qbo_connector contributors
 // License: MIT. See license.txt
-// List view bulk action "Push to QuickBooks" for Sales Invoice and Payment Entry (keeps ERPNext's settings).
+// List view bulk action "Push to QuickBooks" for every doctype a kind sends (keeps ERPNext's settings).
 
 (function () {
-	["Sales Invoice", "Payment Entry"].forEach((doctype) => {
+	const KINDS = (frappe.boot && frappe.boot.qbo_connector_kinds) || [];
+	[...new Set(KINDS.map((kind) => kind.doctype))].forEach((doctype) => {
 		const settings = (frappe.listview_settings[doctype] = frappe.listview_settings[doctype] || {});
 		if (settings.__qbo_push_added) return;
 		settings.__qbo_push_added = true;

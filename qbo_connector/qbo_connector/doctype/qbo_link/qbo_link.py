@@ -53,7 +53,7 @@ class QBOLink(Document):
 		reference_name: DF.DynamicLink
 		remote_updated: DF.Data | None
 		request_id: DF.Data | None
-		state: DF.Literal["Pending", "Synced", "Voided", "Deleted", "Flagged"]
+		state: DF.Literal["Pending", "Synced", "Voided", "Deleted", "Closed", "Flagged"]
 		sync_token: DF.Data | None
 	# end: auto-generated types
 

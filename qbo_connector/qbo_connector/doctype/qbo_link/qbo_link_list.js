@@ -4,7 +4,7 @@
 frappe.listview_settings["QBO Link"] = {
 	add_fields: ["state"],
 	get_indicator(doc) {
-		const colors = { Synced: "green", Pending: "blue", Voided: "gray", Deleted: "gray", Flagged: "orange" };
+		const colors = { Synced: "green", Pending: "blue", Voided: "gray", Deleted: "gray", Closed: "gray", Flagged: "orange" };
 		return [__(doc.state), colors[doc.state] || "gray", "state,=," + doc.state];
 	},
 };

@@ -1,11 +1,12 @@
 """The offline tour: the real engine, client and mapping against the emulator, no bench and no Intuit account.
 
-    python -m qbo_connector.sync.demo                 # push the sample ERPNext documents, pay one in QBO, pull
-    python -m qbo_connector.sync.demo --keep-running  # then leave the emulator up to look around
+    python -m qbo_connector.emulator.tour                 # push the sample ERPNext documents, pay one in QBO, pull
+    python -m qbo_connector.emulator.tour --keep-running  # then leave the emulator up to look around
 
 It loads ERPNext documents exported from a real site (tests/fixtures/erpnext in a clone, or --fixtures DIR),
 keeps them in a MemoryStore (the Store the Frappe layer implements over frappe.db) and prints what QBO ended
-up holding. `connect_engine` is also what the framework-free tests build their engine with.
+up holding. It lives with the emulator, not in the sync package: the engine never imports the emulator.
+`connect_engine` is also what the framework-free tests build their engine with.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from qbo_connector.emulator import EmulatorServer
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo.oauth import MemoryTokenStore, OAuthClient, TokenProvider, Tokens
 from qbo_connector.qbo.pacing import Pacer
+from qbo_connector.sync.engine import SyncEngine
+from qbo_connector.sync.memory import MemoryStore
+from qbo_connector.sync.store import PAYMENT_ENTRY, SALES_INVOICE, ConnectionConfig
 
-from .engine import SyncEngine
-from .memory import MemoryStore
-from .store import PAYMENT_ENTRY, SALES_INVOICE, ConnectionConfig
+from .server import EmulatorServer
 
 COMPANY = "QBO Test Co"
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "erpnext"
@@ -170,7 +171,7 @@ def _count(values: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
 	parser = argparse.ArgumentParser(
-		prog="python -m qbo_connector.sync.demo", description=__doc__.split("\n")[0]
+		prog="python -m qbo_connector.emulator.tour", description=__doc__.split("\n")[0]
 	)
 	parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES, help="folder of ERPNext JSON docs")
 	parser.add_argument("--port", type=int, default=0, help="emulator port (0: any free port)")

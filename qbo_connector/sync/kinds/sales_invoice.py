@@ -1,0 +1,93 @@
+"""Sales Invoice (submitted, not a return) -> QBO Invoice.
+
+Depends on its customer and items (created or adopted first, one QBO record per ERPNext record) and on a
+QBO item per income account for lines booked elsewhere than their item (see mapping/invoice.py). Cancel
+voids the invoice (QBO keeps its number with zero amounts); a due date changed after submit is sent as a
+sparse update; an amendment is a new invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.invoice import doc_number, map_invoice
+
+from ..mapper import Mapped
+from .base import Kind
+from .parties import CUSTOMER
+
+if TYPE_CHECKING:
+	from qbo_connector.qbo.client import QBOClient
+
+	from ..push import PushMixin
+	from ..store import ConnectionConfig
+
+DOCTYPE = "Sales Invoice"
+
+
+def map_sales_invoice(doc: Mapping[str, Any], ctx: MappingContext) -> Mapped:
+	"""Invoice (CreditMemo for a return) with the totals QBO's answer is checked against."""
+	invoice = map_invoice(doc, ctx)
+	return Mapped(
+		entity=invoice.entity,
+		body=invoice.body,
+		expected_total=invoice.expected_total,
+		warnings=list(invoice.warnings),
+		difference_reasons=[d.reason for d in invoice.known_differences],
+		source=invoice,
+		tolerance=invoice.tolerance,
+	)
+
+
+def invoice_number(doc: Mapping[str, Any], config: Any) -> str:
+	"""The DocNumber the invoice was sent with (the connection's prefix + its name, shortened to fit)."""
+	return doc_number(str(doc["name"]), getattr(config, "doc_number_prefix", "") or "")
+
+
+def groundwork(
+	engine: PushMixin, client: QBOClient, config: ConnectionConfig, ctx: MappingContext, doc: dict[str, Any]
+) -> None:
+	"""The QBO income account each item books to: the probe checks every line's account against it."""
+	ctx.item_income_accounts = engine.item_income_accounts(client, config, ctx, doc)
+
+
+def prepare(
+	engine: PushMixin,
+	client: QBOClient,
+	config: ConnectionConfig,
+	ctx: MappingContext,
+	doc: dict[str, Any],
+	probe: Mapped,
+) -> None:
+	"""Customer, items, and an item per income account the probe found lines booked to."""
+	ctx.customer_ref = engine.ensure_party(client, config, ctx, KIND, doc)  # credit notes: the same party
+	ctx.item_refs = engine.ensure_items(client, config, ctx, doc)
+	ctx.item_income_accounts = engine.item_income_accounts(client, config, ctx, doc)
+	needed = getattr(probe.source, "account_items_needed", {})
+	ctx.account_item_refs = engine.ensure_account_items(client, config, ctx, needed)
+
+
+KIND = Kind(
+	key="sales_invoice",
+	doctype=DOCTYPE,
+	title="Sales Invoice",
+	plural="sales invoices",
+	entity="Invoice",
+	map=map_sales_invoice,
+	party=CUSTOMER,
+	party_field="customer",
+	filters=(("is_return", 0),),
+	items="items",
+	depends=("party", "items", "accounts"),
+	lookup=("DocNumber", "note"),
+	number=invoice_number,
+	cancel=("void",),
+	submit_switch="push_invoices_on_submit",
+	events=("on_submit", "on_cancel", "on_update_after_submit"),
+	update_fields=("due_date",),
+	updatable=("DueDate",),
+	groundwork=groundwork,
+	prepare=prepare,
+)
