@@ -74,17 +74,22 @@ def doc_from(base: str, **changes: Any) -> dict[str, Any]:
 	return doc
 
 
+def set_at(doc: dict[str, Any], where: str, value: Any) -> None:
+	"""doc["items"][0]["rate"] = value for where="items[1].rate"; doc["due_date"] = value for "due_date"."""
+	if "." not in where:
+		doc[where] = value
+		return
+	table, fieldname = where.split(".")
+	name, index = table.rstrip("]").split("[")
+	doc[name][int(index) - 1][fieldname] = value
+
+
 def spoil_invoice(base: str, where: str, value: Any) -> Callable[[World], tuple[str, str]]:
 	"""items[1].rate = NaN, taxes[1].tax_amount = 'x', due_date = '2026-02-30' ..."""
 
 	def build(w: World) -> tuple[str, str]:
 		doc = doc_from(base)
-		if "." in where:
-			table, fieldname = where.split(".")
-			name, index = table.rstrip("]").split("[")
-			doc[name][int(index) - 1][fieldname] = value
-		else:
-			doc[where] = value
+		set_at(doc, where, value)
 		return SI, w.add(doc)
 
 	return build
@@ -94,12 +99,7 @@ def spoil_payment(where: str, value: Any) -> Callable[[World], tuple[str, str]]:
 	def build(w: World) -> tuple[str, str]:
 		w.engine.push(SI, "ACC-SINV-2026-00002")  # the invoice it pays is in QBO first
 		doc = doc_from("pe_full")
-		if "." in where:
-			table, fieldname = where.split(".")
-			name, index = table.rstrip("]").split("[")
-			doc[name][int(index) - 1][fieldname] = value
-		else:
-			doc[where] = value
+		set_at(doc, where, value)
 		return PE, w.add(doc)
 
 	return build
