@@ -41,6 +41,8 @@ add_to_apps_screen = (
 )
 
 after_install = "qbo_connector.qbo_connector.install.after_install"
+# The workspace's overview block and the log's list settings follow the code on every migrate.
+after_migrate = "qbo_connector.qbo_connector.install.after_migrate"
 before_uninstall = "qbo_connector.qbo_connector.install.before_uninstall"
 
 # Shared helpers for our forms, and the QuickBooks status on the documents that sync.

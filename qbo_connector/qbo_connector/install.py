@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
@@ -47,9 +49,67 @@ def get_custom_fields() -> dict[str, list[dict]]:
 	return fields
 
 
+OVERVIEW_BLOCK = "QuickBooks Overview"
+OVERVIEW_ROLES = ("Accounts User", "Accounts Manager", "System Manager")
+_BLOCKS = os.path.join(os.path.dirname(__file__), "workspace_blocks")
+# QBO Sync Log's list at 1280 px: the subject (what was done to which QuickBooks record), status, company,
+# document and message. Frappe shows four columns below 1366 px unless List View Settings say otherwise.
+SYNC_LOG_LIST_COLUMNS = "6"
+
+
 def after_install() -> None:
 	create_custom_fields(get_custom_fields(), ignore_validate=True)
 	_add_log_clearing()
+	sync_desk()
+
+
+def after_migrate() -> None:
+	sync_desk()
+
+
+def sync_desk() -> None:
+	"""What the desk needs beyond doctype files, kept current with the code on every migrate."""
+	sync_overview_block()
+	_sync_log_list_settings()
+
+
+def sync_overview_block() -> None:
+	"""The workspace's overview (a Custom HTML Block: frappe does not import those from app files)."""
+	if not frappe.db.exists("DocType", "Custom HTML Block"):
+		return
+
+	def read(ext: str) -> str:
+		with open(os.path.join(_BLOCKS, f"quickbooks_overview.{ext}")) as handle:
+			return handle.read()
+
+	if frappe.db.exists("Custom HTML Block", OVERVIEW_BLOCK):
+		doc = frappe.get_doc("Custom HTML Block", OVERVIEW_BLOCK)
+	else:
+		doc = frappe.new_doc("Custom HTML Block")
+		doc.name = OVERVIEW_BLOCK
+	doc.html, doc.script, doc.style, doc.private = read("html"), read("js"), read("css"), 0
+	doc.set("roles", [{"role": role} for role in OVERVIEW_ROLES if frappe.db.exists("Role", role)])
+	doc.flags.ignore_permissions = True
+	if doc.is_new():
+		doc.insert(set_name=OVERVIEW_BLOCK)
+	else:
+		doc.save()
+
+
+def _sync_log_list_settings() -> None:
+	"""Enough columns for the log at 1280 px (an admin's own List Settings are kept)."""
+	if not frappe.db.exists("DocType", "List View Settings"):
+		return
+	if frappe.db.exists("List View Settings", "QBO Sync Log"):
+		if not frappe.db.get_value("List View Settings", "QBO Sync Log", "total_fields"):
+			frappe.db.set_value("List View Settings", "QBO Sync Log", "total_fields", SYNC_LOG_LIST_COLUMNS)
+		return
+	doc = frappe.new_doc("List View Settings")
+	doc.name = "QBO Sync Log"
+	doc.total_fields = SYNC_LOG_LIST_COLUMNS
+	doc.disable_comment_count = 1  # nobody comments on log rows; the room goes to the message
+	doc.flags.ignore_permissions = True
+	doc.insert(set_name="QBO Sync Log")
 
 
 def add_custom_fields() -> None:
@@ -63,6 +123,9 @@ def before_uninstall() -> None:
 			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]})
 			if name:
 				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+	for doctype, name in (("Custom HTML Block", OVERVIEW_BLOCK), ("List View Settings", "QBO Sync Log")):
+		if frappe.db.exists(doctype, name):
+			frappe.delete_doc(doctype, name, ignore_permissions=True, force=True)
 	frappe.clear_cache()
 
 

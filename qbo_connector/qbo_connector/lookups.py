@@ -11,6 +11,7 @@ from typing import Any
 import frappe
 from frappe import _
 
+from qbo_connector.mapping.context import tax_codes_from_json
 from qbo_connector.qbo.errors import QBOError
 from qbo_connector.qbo_connector.client import run_logged, throw_qbo_error
 from qbo_connector.qbo_connector.permissions import READ_ROLES, require_roles
@@ -140,11 +141,22 @@ def search_accounts(
 def search_tax_codes(company: str, txt: str | None = None, refresh: int = 0) -> list[dict[str, str]]:
 	"""Options for a QuickBooks tax code picker."""
 	rows = _get(company, "tax_codes", refresh)
-	return _options(
-		rows,
-		txt,
-		lambda row: _("Tax group") if row.get("TaxGroup") else (_("Taxable") if row.get("Taxable") else ""),
-	)
+	rates = tax_codes_from_json(frappe.db.get_value(CONNECTION, company, "tax_code_rates")) or {}
+
+	def describe(row: dict[str, Any]) -> str:
+		# The rate is what a person matches against the ERPNext template: show it (known after a push or
+		# Validate Mappings read the codes' rates).
+		code = rates.get(row["Id"])
+		kind = (
+			_("Tax group")
+			if row.get("TaxGroup")
+			else (_("Taxable") if row.get("Taxable") else _("Not taxable"))
+		)
+		if code is not None and code.rates:
+			return f"{code.total_rate.normalize():f} % · {kind}"
+		return kind
+
+	return _options(rows, txt, describe)
 
 
 @frappe.whitelist()

@@ -20,6 +20,7 @@ from frappe.utils import escape_html, now_datetime
 
 from qbo_connector.qbo.errors import QBOError
 from qbo_connector.qbo_connector.client import refresh_company_facts, throw_qbo_error
+from qbo_connector.qbo_connector.doctype.qbo_connection.qbo_connection import forget_other_realm
 from qbo_connector.qbo_connector.permissions import ADMIN_ROLES, has_any_role, require_roles
 from qbo_connector.qbo_connector.settings import CONNECTION, desk_path, get_oauth_client, get_settings
 from qbo_connector.qbo_connector.tokens import FrappeTokenStore, clear_tokens, read_tokens, write_tokens
@@ -165,6 +166,8 @@ def callback(
 
 	connection = ensure_connection(company)
 	previous_realm = connection.realm_id
+	previous_name = connection.qbo_company_name
+	cleared: list[str] = []
 	with FrappeTokenStore(company).lock():
 		tokens.realm_id = realmId
 		write_tokens(company, tokens)
@@ -178,13 +181,10 @@ def callback(
 				"last_error": None,
 			}
 		)
+		if previous_realm and previous_realm != realmId:
+			cleared = forget_other_realm(connection, previous_realm)
 		connection.save(ignore_permissions=True)
 		frappe.db.commit()  # a pair Intuit has issued must not be lost to a later failure in this request
-	if previous_realm and previous_realm != realmId:
-		connection.add_comment(
-			"Info",
-			_("Now connected to QuickBooks company {0} (was {1}).").format(realmId, previous_realm),
-		)
 	_log_connect(company, realmId, "Success")
 	try:
 		refresh_company_facts(company)
@@ -198,6 +198,8 @@ def callback(
 			),
 			update_modified=False,
 		)
+	if previous_realm and previous_realm != realmId:
+		_say_realm_changed(company, previous_realm, previous_name, realmId, cleared)
 	frappe.db.commit()
 	frappe.local.response["type"] = "redirect"
 	frappe.local.response["location"] = _safe_return_to(info.get("return_to"), company)
@@ -262,6 +264,7 @@ def get_connections() -> list[dict[str, Any]]:
 		"qbo_company_name",
 		"last_connected",
 		"last_error",
+		"realm_change_note",
 		"refresh_token_expires_at",
 	]
 	connections = {row.name: row for row in frappe.get_all(CONNECTION, fields=fields)}
@@ -279,6 +282,7 @@ def get_connections() -> list[dict[str, Any]]:
 				"qbo_company_name": row.qbo_company_name if row else None,
 				"last_connected": row.last_connected if row else None,
 				"last_error": row.last_error if row else None,
+				"realm_change_note": row.realm_change_note if row else None,
 				"refresh_token_expires_at": row.refresh_token_expires_at if row else None,
 				"can_connect": can_connect,
 			}
@@ -287,6 +291,34 @@ def get_connections() -> list[dict[str, Any]]:
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
+
+
+def _say_realm_changed(
+	company: str, old_realm: str, old_name: str | None, new_realm: str, cleared: list[str]
+) -> None:
+	"""Tell the admin, on the connection (a note shown until dismissed, and its timeline) and on both
+	maps, that the company now talks to another QuickBooks company and what had to be picked again."""
+	new_name = frappe.db.get_value(CONNECTION, company, "qbo_company_name")
+
+	def named(name: str | None, realm: str) -> str:
+		return _("'{0}' (company ID {1})").format(name, realm) if name else _("company ID {0}").format(realm)
+
+	note = _("{0} is now connected to QuickBooks {1}, not {2} as before.").format(
+		company, named(new_name, new_realm), named(old_name, old_realm)
+	)
+	if cleared:
+		note += " " + _(
+			"QuickBooks IDs chosen for the old company mean another record (or none) in the new one, so these"
+			" were cleared: {0}. Pick them again from the new company's lists, then press Validate Mappings"
+			" on the Account Map and the Tax Map."
+		).format("; ".join(cleared))
+	else:
+		note += " " + _("No defaults or map rows pointed at the old company's records.")
+	frappe.db.set_value(CONNECTION, company, "realm_change_note", note, update_modified=False)
+	frappe.get_doc(CONNECTION, company).add_comment("Info", escape_html(note))
+	for doctype in ("QBO Account Map", "QBO Tax Map"):
+		if frappe.db.exists(doctype, company):
+			frappe.get_doc(doctype, company).add_comment("Info", escape_html(note))
 
 
 def _fail(message: str, http_status_code: int = 400) -> None:

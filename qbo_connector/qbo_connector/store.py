@@ -39,8 +39,15 @@ from qbo_connector.qbo_connector.doctype.qbo_link.qbo_link import qbo_key, ref_k
 from qbo_connector.qbo_connector.doctype.qbo_tax_map.qbo_tax_map import get_tax_map
 from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
 from qbo_connector.qbo_connector.locks import LockTimeout, redis_lock
+from qbo_connector.qbo_connector.qbo_refs import display_name, names_in, sent_number
 from qbo_connector.qbo_connector.settings import CONNECTION
-from qbo_connector.qbo_connector.status import STATUS_DOCTYPES, set_reference_status
+from qbo_connector.qbo_connector.status import (
+	DOCUMENT_OPERATIONS,
+	STATUS_DOCTYPES,
+	publish_document_states,
+	refresh_document,
+	set_reference_status,
+)
 from qbo_connector.sync import kinds
 from qbo_connector.sync.identity import DuplicateLink, find_duplicate_links
 from qbo_connector.sync.outcome import LOCKED_CODE, LinkConflictError, SyncError
@@ -569,9 +576,56 @@ class FrappeStore:
 			# The ERPNext document the pull made or changed: the row's Document (retry uses qbo_entity/qbo_id).
 			doc.reference_doctype = outcome.erp_doctype
 			doc.reference_name = outcome.erp_name
+		self._keep_qbo_names(doc, outcome)
 		doc.flags.ignore_links = True
 		doc.save(ignore_permissions=True)
+		if doc.operation in DOCUMENT_OPERATIONS and outcome.status != "Started":
+			# the document's timeline line, before the commit that makes the verdict durable
+			refresh_document(doc.reference_doctype, doc.reference_name, log=doc, publish=False)
 		self.commit()
+		if doc.reference_doctype and doc.reference_name:
+			publish_document_states(doc.reference_doctype, doc.reference_name)
+
+	@staticmethod
+	def _keep_qbo_names(doc: Any, outcome: LogOutcome) -> None:
+		"""The QuickBooks number or name of what the attempt touched, from its own request and response: on
+		the row (for its QuickBooks object) and on the links of every object the bodies show (the invoice,
+		and the customer and items made or adopted on the way), so people see "Invoice 1001", not "5"."""
+		try:
+			found = names_in(outcome.response_json, outcome.request_json)
+			entity = canonical_entity(doc.qbo_entity) if doc.qbo_entity else None
+			own = found.get((entity, str(doc.qbo_id))) if entity and doc.qbo_id else None
+			if own is None and entity and doc.qbo_id:
+				body = frappe.parse_json(outcome.response_json) if outcome.response_json else None
+				if isinstance(body, dict) and str(body.get("Id")) == str(doc.qbo_id):
+					own = display_name(entity, body)
+			if own is None and doc.operation == "push" and outcome.status in ("Success", "Warning"):
+				own = sent_number(outcome.request_json, entity)
+			if own:
+				doc.qbo_name = own
+				if doc.operation in DOCUMENT_OPERATIONS and doc.reference_doctype and doc.reference_name:
+					found[(entity, str(doc.qbo_id or ""))] = own
+			realm = doc.realm_id
+			if not realm:
+				return
+			for (obj_entity, qbo_id), name in found.items():
+				key = qbo_key(realm, obj_entity, qbo_id) if qbo_id else None
+				link = (
+					frappe.db.get_value(LINK, {"qbo_key": key}, ["name", "qbo_name"], as_dict=True)
+					if key
+					else None
+				)
+				if link is None and obj_entity == entity and doc.reference_doctype and doc.reference_name:
+					link = frappe.db.get_value(
+						LINK,
+						{"ref_key": ref_key(realm, doc.reference_doctype, doc.reference_name)},
+						["name", "qbo_name"],
+						as_dict=True,
+					)
+				if link is not None and link.qbo_name != name:
+					frappe.db.set_value(LINK, link.name, "qbo_name", name, update_modified=False)
+		except Exception:  # noqa: BLE001 - a name is a nicety; the verdict must be saved whatever happens
+			frappe.log_error(title=f"QuickBooks: could not read names from sync log {doc.name}")
 
 	def get_log(self, log_id: str) -> LogEntry | None:
 		if not log_id or not frappe.db.exists(LOG, log_id):

@@ -27,8 +27,8 @@ PUSH_MANY_JOB = "qbo_connector.qbo_connector.tasks.push_many"
 PULL_JOB = "qbo_connector.qbo_connector.tasks.pull_connection"
 SYNC_JOB = "qbo_connector.qbo_connector.tasks.sync_company"
 WEBHOOK_JOB = "qbo_connector.qbo_connector.tasks.handle_webhook"
+PUSH_WAITING_JOB = "qbo_connector.qbo_connector.tasks.push_waiting"
 PROGRESS_EVENT = "qbo_sync_progress"
-DOCUMENT_EVENT = "qbo_document_synced"
 PUSHED_DOCTYPES = kinds.doctypes()  # every doctype some document kind sends (sync/kinds)
 LONG_JOB_TIMEOUT = 3600
 # After this long a QBO Sync Log row still Running (or Queued) belongs to a worker that is gone, and the sweep
@@ -111,11 +111,11 @@ def retry_log(log: str) -> None:
 
 
 def push_document(doctype: str, name: str) -> dict[str, Any]:
-	"""Job behind on_submit, on_update_after_submit and "Push to QuickBooks": send one document."""
+	"""Job behind on_submit, on_update_after_submit and "Push to QuickBooks": send one document. (Its log row
+	tells the open form how it went when it closes: FrappeStore.finish_log.)"""
 	_as_system_user()
 	result = get_engine().push(doctype, name)
 	frappe.db.commit()
-	_tell_document(doctype, name, result.status, result.message)
 	return {"status": result.status, "message": result.message, "log": result.log_id}
 
 
@@ -124,17 +124,40 @@ def cancel_document(doctype: str, name: str) -> dict[str, Any]:
 	_as_system_user()
 	result = get_engine().cancel(doctype, name)
 	frappe.db.commit()
-	_tell_document(doctype, name, result.status, result.message)
 	return {"status": result.status, "message": result.message, "log": result.log_id}
 
 
-def _tell_document(doctype: str, name: str, status: str, message: str) -> None:
-	"""An open form of the document refreshes its QuickBooks indicator."""
-	frappe.publish_realtime(
-		DOCUMENT_EVENT,
-		{"doctype": doctype, "name": name, "status": status, "message": message},
-		doctype=doctype,
-		docname=name,
+def push_waiting(company: str) -> dict[str, Any]:
+	"""Job run when a connection can be used again (reconnected, enabled): send every document logged as
+	Waiting for it (events.py), each as a retry of its waiting row, so the row points at what happened."""
+	_as_system_user()
+	rows = frappe.get_all(
+		"QBO Sync Log",
+		filters={"company": company, "status": "Waiting", "later_attempt": ("is", "not set")},
+		pluck="name",
+		order_by="creation asc",
+	)
+	engine = get_engine()
+	for log in rows:
+		engine.retry(log)
+		frappe.db.commit()
+	return {"sent": len(rows)}
+
+
+def enqueue_push_waiting(company: str) -> None:
+	"""Queue push_waiting for a company (once: a second reconnect while it waits is the same job)."""
+	if not frappe.db.exists(
+		"QBO Sync Log", {"company": company, "status": "Waiting", "later_attempt": ("is", "not set")}
+	):
+		return
+	frappe.enqueue(
+		PUSH_WAITING_JOB,
+		queue="long",
+		timeout=LONG_JOB_TIMEOUT,
+		job_id=f"qbo-push-waiting::{company}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		company=company,
 	)
 
 

@@ -36,6 +36,7 @@ LOCKED_CODE = "LOCKED"
 # the document to change). A bug does not go away by itself; retrying it daily for ever only fills the log.
 MAX_INTERNAL_ATTEMPTS = 5
 _MAX_TRACEBACK = 60_000
+_MAX_DETAIL = 160  # characters of an unexpected error's own text shown in its message
 
 
 class SyncError(Exception):
@@ -97,6 +98,20 @@ def gave_up_sentence(attempts: int) -> str:
 	)
 
 
+def internal_error_sentence(exc: BaseException) -> str:
+	"""What a person reads for an error nobody foresaw: that it is the connector's fault, not the document's,
+	with the error's kind and (redacted, short) text for whoever fixes it; when it is tried again is said
+	by the row's Next Retry At, and the traceback is on the row."""
+	detail = " ".join(redact_str(str(exc)).split())
+	if len(detail) > _MAX_DETAIL:
+		detail = detail[: _MAX_DETAIL - 1].rstrip() + "…"
+	kind = type(exc).__name__
+	return (
+		f"An internal error in the connector stopped this attempt ({kind}{': ' + detail if detail else ''}). "
+		"This is not a problem with the document; it is tried again automatically a limited number of times."
+	)
+
+
 def format_traceback(exc: BaseException) -> str:
 	"""The exception's traceback as text, with tokens, secrets and credentials taken out by shape
 	(qbo.redact): it is stored on the log row, where every admin can read it."""
@@ -137,7 +152,7 @@ def classify(exc: BaseException, attempts: int = 1) -> Failure:
 			intuit_tid=exc.intuit_tid,
 			detail=exc.to_dict(),
 		)
-	message = redact_str(f"Unexpected error in the connector: {exc!r}")
+	message = internal_error_sentence(exc)
 	retryable = attempts < MAX_INTERNAL_ATTEMPTS
 	if not retryable:
 		message = f"{message} {gave_up_sentence(attempts)}"

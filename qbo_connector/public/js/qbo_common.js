@@ -21,14 +21,17 @@ qbo_connector.set_picker = function (frm, fieldname, kind, extra_params, table) 
 };
 
 qbo_connector.show_check_results = function (title, results) {
+	// One row per check: what was checked, a verdict pill, and the sentence naming both sides (the pill
+	// says OK or Problem; the sentence says what, so the two never repeat each other).
+	const esc = frappe.utils.escape_html;
 	const rows = (results || [])
 		.map((r) => {
 			const color = r.ok ? "green" : "red";
 			const word = r.ok ? __("OK") : __("Problem");
-			return `<tr>
-				<td class="text-nowrap">${frappe.utils.escape_html(r.label || "")}</td>
+			return `<tr class="qbo-check ${r.ok ? "qbo-check-ok" : "qbo-check-problem"}">
+				<td class="text-nowrap">${esc(r.label || "")}</td>
 				<td><span class="indicator-pill ${color}">${word}</span></td>
-				<td>${frappe.utils.escape_html(r.message || "")}</td>
+				<td class="qbo-check-message">${esc(r.message || "")}</td>
 			</tr>`;
 		})
 		.join("");
@@ -38,12 +41,72 @@ qbo_connector.show_check_results = function (title, results) {
 			? __("{0} of {1} rows need attention.", [problems, results.length])
 			: __("All {0} rows are fine.", [results.length])
 		: __("Nothing to check yet: add rows first.");
-	frappe.msgprint({
+	const dialog = new frappe.ui.Dialog({
 		title,
 		indicator: problems ? "red" : "green",
-		wide: true,
-		message: `<p>${summary}</p>
-			<table class="table table-bordered table-sm"><tbody>${rows}</tbody></table>`,
+		size: "extra-large",
+		fields: [{ fieldtype: "HTML", fieldname: "results" }],
+	});
+	dialog.fields_dict.results.$wrapper.html(`<p class="qbo-check-summary">${summary}</p>
+		<table class="table table-bordered table-sm qbo-check-results"><tbody>${rows}</tbody></table>`);
+	dialog.show();
+	return dialog;
+};
+
+// A QuickBooks reference is stored as its id; people know it by its name. In an Autocomplete picker the
+// name is what the input shows (the control maps it back to the id), and the id is a detail under it.
+qbo_connector.show_reference_names = function (frm, fieldnames) {
+	fieldnames.forEach((fieldname) => {
+		const field = frm.get_field(fieldname);
+		if (!field || !field.df) return;
+		if (field.__qbo_description === undefined) field.__qbo_description = field.df.description || "";
+		const value = frm.doc[fieldname];
+		const name = frm.doc[fieldname + "_name"];
+		field.df.description = value
+			? [field.__qbo_description, __("QuickBooks ID {0}", [value])].filter(Boolean).join(" · ")
+			: field.__qbo_description;
+		if (value && field.set_data) {
+			const known = (field._data || []).filter((d) => d.value !== value);
+			field.set_data([{ value: String(value), label: name || String(value) }].concat(known));
+		}
+		field.refresh();
+	});
+};
+
+// The same in a child table: the grid cell shows "name · id", the row's picker shows the name.
+qbo_connector.show_row_reference_names = function (frm, table, fieldname) {
+	const esc = frappe.utils.escape_html;
+	const name_field = fieldname + "_name";
+	const child_doctype = frm.fields_dict[table].grid.doctype;
+	const formatter = (value, _df, _options, doc) => {
+		if (!value) return "";
+		const name = doc && doc[name_field];
+		return name
+			? `<span class="qbo-ref-name">${esc(name)}</span> <span class="text-muted small">· ${esc(value)}</span>`
+			: esc(value);
+	};
+	// frappe keeps one copy of a child table's fields per document (and one more once a new document is
+	// saved under its name): give every copy the formatter, then redraw the table.
+	const base = (frappe.meta.docfield_map[child_doctype] || {})[fieldname];
+	if (base) base.formatter = formatter;
+	Object.values(frappe.meta.docfield_copy[child_doctype] || {}).forEach((fields) => {
+		if (fields[fieldname]) fields[fieldname].formatter = formatter;
+	});
+	const current = frm.get_docfield(table, fieldname);
+	if (current) current.formatter = formatter;
+	frm.refresh_field(table);
+	frm.__qbo_row_names = frm.__qbo_row_names || {};
+	if (frm.__qbo_row_names[table + fieldname]) return;
+	frm.__qbo_row_names[table + fieldname] = true;
+	frappe.ui.form.on(frm.fields_dict[table].grid.doctype, {
+		form_render(frm, cdt, cdn) {
+			const row = locals[cdt][cdn];
+			const grid_row = frm.fields_dict[table].grid.grid_rows_by_docname[cdn];
+			const control = grid_row && grid_row.grid_form && grid_row.grid_form.fields_dict[fieldname];
+			if (!row || !control || !row[fieldname] || !control.set_data) return;
+			control.set_data([{ value: String(row[fieldname]), label: row[name_field] || String(row[fieldname]) }]);
+			control.refresh();
+		},
 	});
 };
 

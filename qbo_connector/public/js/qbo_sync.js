@@ -31,28 +31,18 @@
 			() =>
 				frappe
 					.call({ method: qbo_connector.API + "push_now", args: { doctype: frm.doctype, name: frm.doc.name }, freeze: true })
-					.then(() => frappe.show_alert({ message: __("Queued for QuickBooks"), indicator: "blue" })),
+					.then(() => {
+						frappe.show_alert({ message: __("Queued for QuickBooks"), indicator: "blue" });
+						if (qbo_connector.show_document_status) qbo_connector.show_document_status(frm);
+					}),
 			__("QuickBooks")
 		);
-	}
-
-	function follow_document(frm) {
-		// The push job says when it is done: refresh the QuickBooks indicator (unless the user is editing).
-		if (frm.__qbo_listening) return;
-		frm.__qbo_listening = true;
-		frappe.realtime.on("qbo_document_synced", (data) => {
-			if (!data || data.doctype !== frm.doctype || data.name !== frm.doc.name || cur_frm !== frm) return;
-			const color = { Success: "green", Warning: "orange", Skipped: "gray", Failed: "red" }[data.status] || "blue";
-			frappe.show_alert({ message: frappe.utils.escape_html(data.message || data.status), indicator: color }, 8);
-			if (!frm.is_dirty()) frm.reload_doc();
-		});
 	}
 
 	[...new Set(KINDS.map((kind) => kind.doctype))].forEach((doctype) => {
 		frappe.ui.form.on(doctype, {
 			refresh(frm) {
 				add_push_button(frm);
-				follow_document(frm);
 			},
 		});
 	});

@@ -1,7 +1,13 @@
 # Copyright (c) 2025, qbo_connector contributors
 # License: MIT. See license.txt
 
-"""Dashboard chart source: QBO Sync Log rows per status per period, one line per status."""
+"""Dashboard chart source: QBO Sync Log rows per status per period, one line per status.
+
+Counts sync attempts (every row, a retried failure included: this is activity, not the current state
+the workspace's overview counts) of the operations the overview counts, for one company when the chart's
+Company filter is set. Counts are whole numbers: the
+Dashboard Chart's custom_options say "Int", so the tooltip reads "3", not "3.00".
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from frappe import _
 from frappe.utils import add_to_date, formatdate, getdate, nowdate
 from frappe.utils.dashboard import cache_source
 from frappe.utils.dateutils import get_from_date_from_timespan, get_period, get_period_ending
+
+from qbo_connector.qbo_connector.overview import SYNC_OPERATIONS
 
 STATUSES = ("Success", "Warning", "Failed", "Skipped", "Interrupted")
 # frappe's chart widget ignores colours a source returns: the Dashboard Chart's custom_options carries
@@ -52,14 +60,16 @@ def get(
 		periods.append(getdate(current))
 		current = get_period_ending(add_to_date(current, days=1), interval)
 
+	company = (frappe.parse_json(filters) if isinstance(filters, str) else filters or {}).get("company")
+	conditions: dict[str, Any] = {
+		"creation": ("between", [from_date, add_to_date(to_date, days=1)]),
+		"status": ("in", STATUSES),
+		"operation": ("in", SYNC_OPERATIONS),
+	}
+	if company:
+		conditions["company"] = company
 	rows = frappe.get_all(
-		"QBO Sync Log",
-		filters={
-			"creation": ("between", [from_date, add_to_date(to_date, days=1)]),
-			"status": ("in", STATUSES),
-		},
-		fields=["status", "creation"],
-		order_by="creation asc",
+		"QBO Sync Log", filters=conditions, fields=["status", "creation"], order_by="creation asc"
 	)
 	counts = {status: {p: 0 for p in periods} for status in STATUSES}
 	for row in rows:

@@ -5,6 +5,8 @@
 frappe.provide("qbo_connector");
 
 const QBO_STATUS_COLORS = { Connected: "green", "Not connected": "gray", "Reconnect needed": "red" };
+const QBO_REFERENCE_FIELDS = ["default_item", "rounding_item", "default_income_account", "discount_account",
+	"default_tax_code", "us_tax_code", "exempt_tax_code", "payments_deposit_account", "deposit_bank_account"];
 
 frappe.ui.form.on("QBO Connection", {
 	setup(frm) {
@@ -21,6 +23,7 @@ frappe.ui.form.on("QBO Connection", {
 	refresh(frm) {
 		const status = frm.doc.status || "Not connected";
 		frm.page.set_indicator(__(status), QBO_STATUS_COLORS[status] || "gray");
+		qbo_connector.show_reference_names(frm, QBO_REFERENCE_FIELDS);
 		if (frm.is_new()) return;
 		const is_admin = frappe.user.has_role("System Manager");
 		if (is_admin) {
@@ -48,6 +51,24 @@ frappe.ui.form.on("QBO Connection", {
 		}
 		if (frm.doc.last_error) {
 			frm.dashboard.set_headline_alert(frappe.utils.escape_html(frm.doc.last_error), status === "Connected" ? "orange" : "red");
+		}
+		if (frm.doc.realm_change_note) {
+			// Connected to another QuickBooks company: say what was cleared until the admin has read it.
+			const dismiss = is_admin
+				? ` <button class="btn btn-xs btn-default qbo-dismiss-realm-note">${__("Done, I picked them again")}</button>`
+				: "";
+			frm.dashboard.set_headline_alert(
+				`<div class="qbo-realm-change">${frappe.utils.escape_html(frm.doc.realm_change_note)}${dismiss}</div>`,
+				"orange"
+			);
+			frm.layout.message.find(".qbo-dismiss-realm-note").on("click", () =>
+				frappe
+					.call({
+						method: "qbo_connector.qbo_connector.doctype.qbo_connection.qbo_connection.dismiss_realm_change_note",
+						args: { company: frm.doc.company },
+					})
+					.then(() => frm.reload_doc())
+			);
 		}
 	},
 });

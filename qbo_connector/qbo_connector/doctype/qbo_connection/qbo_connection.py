@@ -13,6 +13,18 @@ from qbo_connector.qbo_connector.tokens import TOKEN_FIELDS
 
 QBO_REF_FIELDS = ("default_item", "rounding_item", "default_tax_code", "us_tax_code", "payments_deposit_account",
 	"deposit_bank_account", "exempt_tax_code", "default_income_account", "discount_account")  # fmt: skip
+# What each reference field holds, for the name shown beside its id (lookups.LISTS kinds).
+QBO_REF_KINDS = {
+	"default_item": "items",
+	"rounding_item": "items",
+	"default_tax_code": "tax_codes",
+	"us_tax_code": "tax_codes",
+	"exempt_tax_code": "tax_codes",
+	"default_income_account": "accounts",
+	"discount_account": "accounts",
+	"payments_deposit_account": "accounts",
+	"deposit_bank_account": "accounts",
+}
 
 
 class QBOConnection(Document):
@@ -63,6 +75,7 @@ class QBOConnection(Document):
 		push_payments: DF.Check
 		qbo_company_name: DF.Data | None
 		qbo_country: DF.Data | None
+		realm_change_note: DF.SmallText | None
 		realm_id: DF.Data | None
 		reconcile_qbo_payments: DF.Check
 		refresh_token: DF.Password | None
@@ -96,18 +109,7 @@ class QBOConnection(Document):
 		"""Keep the readable name next to each QBO id picked from a list (from the cached lists only)."""
 		from qbo_connector.qbo_connector.lookups import cached_name
 
-		kinds = {
-			"default_item": "items",
-			"rounding_item": "items",
-			"default_tax_code": "tax_codes",
-			"us_tax_code": "tax_codes",
-			"exempt_tax_code": "tax_codes",
-			"default_income_account": "accounts",
-			"discount_account": "accounts",
-			"payments_deposit_account": "accounts",
-			"deposit_bank_account": "accounts",
-		}
-		for fieldname, kind in kinds.items():
+		for fieldname, kind in QBO_REF_KINDS.items():
 			value = self.get(fieldname)
 			if not value:
 				self.set(f"{fieldname}_name", None)
@@ -117,6 +119,16 @@ class QBOConnection(Document):
 					cached_name(self.company, kind, value) or self.get(f"{fieldname}_name"),
 				)
 
+	def on_update(self) -> None:
+		# Usable again (enabled, or connected after a disconnect): send what waited for it.
+		before = self.get_doc_before_save()
+		usable = bool(self.enabled) and self.status == "Connected"
+		was_usable = before is not None and bool(before.enabled) and before.status == "Connected"
+		if usable and not was_usable:
+			from qbo_connector.qbo_connector.tasks import enqueue_push_waiting
+
+			enqueue_push_waiting(self.company)
+
 	def on_trash(self) -> None:
 		if self.status == "Connected":
 			frappe.throw(
@@ -125,3 +137,57 @@ class QBOConnection(Document):
 		from frappe.utils.password import delete_all_passwords_for
 
 		delete_all_passwords_for(self.doctype, self.name)
+
+
+def forget_other_realm(connection: Document, previous_realm: str) -> list[str]:
+	"""The company was connected to another QuickBooks company than its defaults and maps were made for:
+	QuickBooks ids mean another record (or nothing) there, so every one of them is cleared, never kept
+	silently. The ERPNext side of the maps stays (which accounts and templates need a QuickBooks
+	counterpart); the QuickBooks side must be picked again. Returns what was cleared, in words."""
+	cleared: list[str] = []
+	meta = frappe.get_meta(connection.doctype)
+	for fieldname in QBO_REF_FIELDS:
+		value = connection.get(fieldname)
+		if not value:
+			continue
+		name = connection.get(f"{fieldname}_name")
+		label = _(meta.get_label(fieldname))
+		cleared.append(
+			_("{0} '{1}' (ID {2})").format(label, name, value)
+			if name
+			else _("{0} (ID {1})").format(label, value)
+		)
+		connection.set(fieldname, None)
+		connection.set(f"{fieldname}_name", None)
+	if connection.get("create_deposits"):
+		connection.create_deposits = 0  # it needs the bank account just cleared
+		cleared.append(_("Create Deposits (switched off until a bank account is picked again)"))
+	connection.tax_code_rates = None  # the old company's tax codes; read again before the next push
+	for doctype, child, fields in (
+		("QBO Account Map", "QBO Account Map Item", ("qbo_account", "qbo_account_name", "qbo_account_type")),
+		("QBO Tax Map", "QBO Tax Map Item", ("qbo_tax_code", "qbo_tax_code_name")),
+	):
+		if not frappe.db.exists(doctype, connection.company):
+			continue
+		rows = frappe.get_all(
+			child,
+			filters={"parenttype": doctype, "parent": connection.company, fields[0]: ("is", "set")},
+			pluck="name",
+		)
+		for row in rows:
+			frappe.db.set_value(child, row, dict.fromkeys(fields), update_modified=False)
+		frappe.db.set_value(
+			doctype, connection.company, "realm_id", connection.realm_id, update_modified=False
+		)
+		if rows:
+			cleared.append(_("{0}: the QuickBooks side of {1} row(s)").format(_(doctype), len(rows)))
+	return cleared
+
+
+@frappe.whitelist(methods=["POST"])
+def dismiss_realm_change_note(company: str) -> None:
+	"""The admin has read the note (and picked the QuickBooks accounts and codes again)."""
+	from qbo_connector.qbo_connector.permissions import ADMIN_ROLES, require_roles
+
+	require_roles(ADMIN_ROLES)
+	frappe.db.set_value("QBO Connection", company, "realm_change_note", None)

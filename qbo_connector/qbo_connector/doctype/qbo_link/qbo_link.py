@@ -17,7 +17,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from qbo_connector.qbo.constants import canonical_entity
-from qbo_connector.qbo_connector.status import set_reference_status
+from qbo_connector.qbo_connector.status import document_states, refresh_document, set_reference_status
 
 
 def ref_key(realm_id: str, reference_doctype: str, reference_name: str) -> str:
@@ -46,6 +46,7 @@ class QBOLink(Document):
 		qbo_entity: DF.Data
 		qbo_id: DF.Data | None
 		qbo_key: DF.Data | None
+		qbo_name: DF.Data | None
 		qbo_total: DF.Currency
 		realm_id: DF.Data
 		ref_key: DF.Data | None
@@ -66,7 +67,7 @@ class QBOLink(Document):
 			frappe.throw(_("A synced link needs the QuickBooks ID."))
 
 	def on_update(self) -> None:
-		set_reference_status(self.reference_doctype, self.reference_name, self.state)
+		refresh_document(self.reference_doctype, self.reference_name, publish=False)
 
 	def on_trash(self) -> None:
 		set_reference_status(self.reference_doctype, self.reference_name, "")
@@ -74,88 +75,9 @@ class QBOLink(Document):
 
 @frappe.whitelist()
 def get_document_status(doctype: str, name: str) -> list[dict[str, Any]]:
-	"""QuickBooks state of one ERPNext document (one entry per QBO company), for its form."""
+	"""Where one ERPNext document stands in QuickBooks (one entry per QBO company), for its form."""
 	if not frappe.has_permission(doctype, "read", name):
 		frappe.throw(_("Not permitted"), frappe.PermissionError)
 	if not frappe.has_permission("QBO Link", "read"):
 		return []
-	from qbo_connector.qbo_connector.settings import get_environment
-
-	links = frappe.get_all(
-		"QBO Link",
-		filters={"reference_doctype": doctype, "reference_name": name},
-		fields=["name", "realm_id", "company", "qbo_entity", "qbo_id", "state", "last_synced", "message"],
-	)
-	links = _current_realms_only(links)
-	try:
-		environment = get_environment()
-	except frappe.ValidationError:
-		environment = None
-	last_log = frappe.get_all(
-		"QBO Sync Log",
-		filters={
-			"reference_doctype": doctype,
-			"reference_name": name,
-			# a pull row names the document it changed; the form's state comes from what was sent
-			"operation": ("!=", "pull_entity"),
-		},
-		fields=["name", "status", "error_message", "message", "realm_id", "company", "creation"]
-		+ ["retryable", "next_retry_at", "doc_fingerprint"],
-		order_by="creation desc",
-		limit=1,
-	)
-	out = []
-	for link in links:
-		link["url"] = (
-			environment.app_link(link.qbo_entity, link.qbo_id) if environment and link.qbo_id else ""
-		)
-		out.append(link)
-	if last_log and last_log[0].status == "Failed" and not any(link.state == "Synced" for link in links):
-		_fold_failure(out, last_log[0], doctype, name)
-	return out
-
-
-def _current_realms_only(links: list[Any]) -> list[Any]:
-	"""Links into QBO companies no connection points at any more (a company reconnected to another QBO
-	company, leftovers of test runs) are history, not status: when the document also lives in a connected
-	QBO company, show only those lines."""
-	connected = set(frappe.get_all("QBO Connection", filters={"realm_id": ("is", "set")}, pluck="realm_id"))
-	current = [link for link in links if link.realm_id in connected]
-	return current or links
-
-
-def _fold_failure(out: list[dict[str, Any]], log: Any, doctype: str, name: str) -> None:
-	"""One line per QuickBooks company: a failed push wins over its pending link (which only says a create
-	may be in flight), and says when it is retried; the form already names the document, the message not."""
-	if log.retryable and log.next_retry_at:
-		retry = "scheduled"  # the scheduler tries again at next_retry_at
-	elif not log.retryable and log.doc_fingerprint:
-		retry = "waits_for_fix"  # bad data: tried again once the document (or its mapping) changes
-	else:
-		retry = "manual"  # retries used up, or nothing to watch: only the sync log's Retry is left
-	failure = {
-		"state": "Failed",
-		"message": _without_name(log.error_message or log.message or "", doctype, name),
-		"log": log.name,
-		"next_retry_at": log.next_retry_at if retry == "scheduled" else None,
-		"retry": retry,
-	}
-	pending = [
-		link
-		for link in out
-		if link.get("state") == "Pending" and (not log.realm_id or link.realm_id == log.realm_id)
-	]
-	if pending:
-		pending[0].update(failure)
-		return
-	out.append({"company": log.company, "realm_id": log.realm_id, **failure})
-
-
-def _without_name(message: str, doctype: str, name: str) -> str:
-	"""'Sales Invoice ACC-SINV-1: field x ...' -> 'field x ...' (the form already says which document)."""
-	label = f"{doctype} {name}"
-	if message.startswith(label):
-		rest = message[len(label) :].lstrip(":,;- ").strip()
-		if rest:
-			return rest[0].upper() + rest[1:]
-	return message
+	return document_states(doctype, name)

@@ -17,9 +17,11 @@ from frappe.query_builder.functions import Now
 from qbo_connector.qbo.redact import redact_text
 from qbo_connector.qbo_connector.permissions import RETRY_ROLES, require_roles
 from qbo_connector.qbo_connector.redaction import scrub
-from qbo_connector.qbo_connector.status import set_reference_status
+from qbo_connector.qbo_connector.status import DOCUMENT_OPERATIONS, STATUS_DOCTYPES, refresh_document
 
-RETRYABLE_STATUSES = ("Failed", "Warning", "Skipped", "Interrupted")
+# Rows whose attempt has no verdict yet (a webhook row waits "Queued" for its job).
+OPEN_STATUSES = ("Running", "Queued")
+RETRYABLE_STATUSES = ("Failed", "Warning", "Skipped", "Interrupted", "Waiting")
 # What the sync engine can re-run (SyncEngine.retry dispatches on these); admin actions such as connect
 # are simply done again.
 RETRYABLE_OPERATIONS = ("push", "cancel", "pull", "pull_entity")
@@ -48,11 +50,13 @@ class QBOSyncLog(Document):
 		error_message: DF.SmallText | None
 		intuit_tid: DF.Data | None
 		job_id: DF.Data | None
+		later_attempt: DF.Link | None
 		message: DF.SmallText | None
 		next_retry_at: DF.Datetime | None
 		operation: DF.Data | None
 		qbo_entity: DF.Data | None
 		qbo_id: DF.Data | None
+		qbo_name: DF.Data | None
 		realm_id: DF.Data | None
 		reference_doctype: DF.Link | None
 		reference_name: DF.DynamicLink | None
@@ -62,7 +66,9 @@ class QBOSyncLog(Document):
 		retry_of: DF.Link | None
 		retryable: DF.Check
 		started_at: DF.Datetime | None
-		status: DF.Literal["Queued", "Running", "Success", "Warning", "Failed", "Skipped", "Interrupted"]
+		status: DF.Literal[
+			"Queued", "Waiting", "Running", "Success", "Warning", "Failed", "Skipped", "Interrupted"
+		]
 		traceback: DF.Code | None
 	# end: auto-generated types
 
@@ -76,17 +82,12 @@ class QBOSyncLog(Document):
 		self.message = _clean_text(self.message)
 
 	def on_update(self) -> None:
-		if self.status == "Failed" and self.reference_doctype and self.reference_name:
-			synced = frappe.db.exists(
-				"QBO Link",
-				{
-					"reference_doctype": self.reference_doctype,
-					"reference_name": self.reference_name,
-					"state": "Synced",
-				},
-			)
-			if not synced:
-				set_reference_status(self.reference_doctype, self.reference_name, "Failed")
+		# An attempt makes earlier ones history once it has a verdict (while it runs, the last verdict
+		# still stands); then the document's QBO Status follows (status.py decides what that means).
+		if self.status not in OPEN_STATUSES:
+			mark_earlier_attempts(self)
+		if self.operation in DOCUMENT_OPERATIONS and self.reference_doctype in STATUS_DOCTYPES:
+			refresh_document(self.reference_doctype, self.reference_name, publish=False)
 
 	@staticmethod
 	def clear_old_logs(days: int = 30) -> None:
@@ -102,11 +103,97 @@ class QBOSyncLog(Document):
 		)
 
 
+# Operations whose later attempt makes an earlier one history, and what "the same thing" means for each:
+# one ERPNext document (a cancel after a failed push ends that story too), one QuickBooks object (a pull of
+# one entity), or one company (its pulls and its admin actions). Summaries of many documents (bulk,
+# auto_push) and webhook deliveries are never superseded: each stands for itself.
+COMPANY_OPERATIONS = ("pull", "connect", "company_settings", "validate_account_map", "validate_tax_map",
+	"list_accounts", "list_tax_codes", "list_items")  # fmt: skip
+SUMMARY_OPERATIONS = ("bulk", "auto_push", "webhook")
+
+
+def mark_earlier_attempts(row: Document) -> None:
+	"""Point the earlier, still-current rows of the same thing at this row, which has just got its verdict
+	(their Later Attempt), so "current" is one filter (Later Attempt is not set) for the workspace, the list
+	and the form, and an old failure that was tried again never reads as open. A row that was Skipped
+	because nothing changed leaves an earlier Warning current: the difference in QuickBooks still stands."""
+	table = frappe.qb.DocType("QBO Sync Log")
+	if row.operation in DOCUMENT_OPERATIONS and row.reference_doctype and row.reference_name:
+		same = (
+			table.operation.isin(DOCUMENT_OPERATIONS)
+			& (table.reference_doctype == row.reference_doctype)
+			& (table.reference_name == row.reference_name)
+		)
+	elif row.operation == "pull_entity" and row.qbo_entity and row.qbo_id:
+		same = (
+			(table.operation == row.operation)
+			& (table.qbo_entity == row.qbo_entity)
+			& (table.qbo_id == row.qbo_id)
+			& (table.realm_id == row.realm_id if row.realm_id else table.realm_id.isnull())
+		)
+	elif row.operation in COMPANY_OPERATIONS and row.company:
+		same = (table.operation == row.operation) & (table.company == row.company)
+	else:
+		return
+	query = (
+		frappe.qb.update(table)
+		.set(table.later_attempt, row.name)
+		.where(same & table.later_attempt.isnull() & (table.name != row.name))
+		.where(table.creation <= row.creation)
+	)
+	if row.status == "Skipped":
+		query = query.where(table.status != "Warning")
+	query.run()
+
+
 def _retention_days(default: int) -> int:
 	setting = frappe.db.get_single_value("QBO Settings", "log_retention_days")
 	if setting is not None and int(setting) >= 0:
 		return int(setting)
 	return default
+
+
+@frappe.whitelist()
+def describe_retry(name: str) -> dict[str, Any]:
+	"""What the form says about retrying this row, true now: tried again since (and how that went), or
+	when the scheduler tries it (overdue, scheduler off, waiting for the connection), or that it waits for
+	a fix. Never a bare "retried automatically" beside a time already past."""
+	if not frappe.has_permission("QBO Sync Log", "read", name):
+		frappe.throw(_("Not permitted"), frappe.PermissionError)
+	from qbo_connector.qbo_connector.status import retry_note
+
+	row = frappe.db.get_value(
+		"QBO Sync Log",
+		name,
+		["name", "status", "company", "retryable", "next_retry_at", "doc_fingerprint", "later_attempt"],
+		as_dict=True,
+	)
+	if row is None:
+		frappe.throw(_("QBO Sync Log {0} does not exist").format(name), frappe.DoesNotExistError)
+	out: dict[str, Any] = {"later_attempt": row.later_attempt, "kind": None, "sentence": ""}
+	if row.later_attempt:
+		later = frappe.db.get_value(
+			"QBO Sync Log", row.later_attempt, ["status", "creation", "message"], as_dict=True
+		)
+		out.update(
+			kind="retried",
+			later_status=later.status if later else None,
+			sentence=_("Tried again on {0}: {1}.").format(
+				frappe.utils.format_datetime(later.creation, "medium"), _(later.status)
+			)
+			if later
+			else _("Tried again since."),
+		)
+		return out
+	if row.status != "Failed":
+		return out
+	connection = (
+		frappe.db.get_value("QBO Connection", row.company, ["name", "status", "enabled"], as_dict=True)
+		if row.company
+		else None
+	)
+	out["kind"], out["sentence"] = retry_note(row, connection)
+	return out
 
 
 @frappe.whitelist()

@@ -14,6 +14,7 @@ frappe.ui.form.on("QBO Tax Map", {
 		}));
 	},
 	refresh(frm) {
+		qbo_connector.show_row_reference_names(frm, "taxes", "qbo_tax_code");
 		if (frm.is_new()) return;
 		frm.add_custom_button(__("Validate Mappings"), () => {
 			frm.call({ method: "validate_mappings", doc: frm.doc, freeze: true }).then((r) => {
