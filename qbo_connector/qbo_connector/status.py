@@ -283,6 +283,7 @@ def _state(doctype: str, name: str, link: Any, log: Any, connection: Any) -> dic
 		out["message"] = text
 		kind, sentence = retry_note(log, connection)
 		out["retry"], out["retry_note"] = kind, sentence
+		out["next_retry_at"] = log.next_retry_at if log.retryable else None
 		out["can_retry"] = True
 		return out
 	if link is not None and link.state == "Synced":

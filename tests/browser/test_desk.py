@@ -287,8 +287,10 @@ def test_01_settings_and_connect_and_another_company_is_said(admin: Desk, site: 
 	site.update("QBO Connection", COMPANY, {"pull_interval_minutes": 0, "push_invoices_on_submit": 1})
 	desk.go("qbo-settings")
 	expect(status_pill(desk)).to_have_text("Connected")
-	status_pill(desk).scroll_into_view_if_needed()
-	desk.page.mouse.wheel(0, 250)
+	desk.js(
+		"""() => { const el = document.querySelector('.frappe-control[data-fieldname="connections_html"]');
+			window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 330); }"""
+	)
 	desk.shot("settings-connected")
 	STATE["connected"] = True
 
@@ -644,7 +646,7 @@ def test_09_sync_log_reads_at_1280_and_retries(admin: Desk, site: Site, emulator
 	if retried:
 		desk.list("QBO Sync Log", f"reference_name={retried}")
 		pill = desk.page.locator(".list-row-container", has_text=retried).locator(
-			".indicator-pill", has_text="tried again"
+			".indicator-pill", has_text="retried"
 		)
 		expect(pill.first).to_be_visible()
 
