@@ -92,6 +92,7 @@ frappe.listview_settings["QBO Sync Log"] = {
 				${scope} .list-row .list-subject, ${scope} .list-row .list-subject .ellipsis {
 					white-space: normal; overflow-wrap: anywhere; line-height: 1.3;
 				}
+				${scope} .list-row .list-subject .level-item.ellipsis { min-width: 0; flex-shrink: 1; }
 				${col(6)} { flex: 2.6 1 0; max-width: none; }
 				${scope} .list-row-col .qbo-log-message {
 					white-space: normal; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical;
