@@ -280,7 +280,7 @@ def _state(doctype: str, name: str, link: Any, log: Any, connection: Any) -> dic
 		out["message"] = link.message or (text if log and log.operation == "cancel" else "")
 		return out
 	if log is not None and log.status == "Failed":
-		out = _base("failed", link if link and link.state == "Synced" else link, log, company, realm)
+		out = _base("failed", link, log, company, realm)
 		out["message"] = text
 		kind, sentence = retry_note(log, connection)
 		out["retry"], out["retry_note"] = kind, sentence
