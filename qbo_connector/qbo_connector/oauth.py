@@ -182,7 +182,7 @@ def callback(
 			}
 		)
 		if previous_realm and previous_realm != realmId:
-			cleared = forget_other_realm(connection, previous_realm)
+			cleared = forget_other_realm(connection)
 		connection.save(ignore_permissions=True)
 		frappe.db.commit()  # a pair Intuit has issued must not be lost to a later failure in this request
 	_log_connect(company, realmId, "Success")

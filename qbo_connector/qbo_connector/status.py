@@ -197,7 +197,8 @@ def document_states(doctype: str, name: str) -> list[dict[str, Any]]:
 		frappe.db.get_value(
 			CONNECTION,
 			company,
-			["name", "status", "enabled", "realm_id", "push_invoices_on_submit", "push_payments"],
+			["name", "status", "enabled", "realm_id", "push_invoices_on_submit", "push_payments"]
+			+ ["auto_push_hours"],
 			as_dict=True,
 		)
 		if company
@@ -293,10 +294,11 @@ def _state(doctype: str, name: str, link: Any, log: Any, connection: Any) -> dic
 		out["message"] = link.message or (text if log and log.operation == "cancel" else "")
 		return out
 	if log is not None and log.status == "Failed":
-		out = _base("failed", link if link and link.state == "Synced" else link, log, company, realm)
+		out = _base("failed", link, log, company, realm)
 		out["message"] = text
 		kind, sentence = retry_note(log, connection)
 		out["retry"], out["retry_note"] = kind, sentence
+		out["next_retry_at"] = log.next_retry_at if log.retryable else None
 		out["can_retry"] = True
 		return out
 	if link is not None and link.state == "Synced":
@@ -357,13 +359,28 @@ def _unsent_state(doctype: str, name: str, connection: Any) -> dict[str, Any] | 
 		return out
 	switch = connection.push_invoices_on_submit if doctype == "Sales Invoice" else connection.push_payments
 	out = _base("not_sent", None, None, company, connection.realm_id)
-	out["message"] = (
-		_("Not sent yet: use Push to QuickBooks, or Sync Now on the connection.")
-		if switch
-		else _(
-			"Sending on submit is off for {0}: use Push to QuickBooks, Sync Now, or the auto-push schedule."
+	if switch:
+		out["message"] = _("Not sent yet: use Push to QuickBooks, or Sync Now on the connection.")
+		return out
+	hours = float(connection.get("auto_push_hours") or 0)
+	if not hours:
+		out["message"] = _(
+			"Sending on submit is off for {0}: use Push to QuickBooks, or Sync Now on the connection."
 		).format(company)
-	)
+	elif scheduler_disabled():
+		state = _base("waiting", None, None, company, connection.realm_id)
+		state["message"] = _(
+			"Sending on submit is off for {0}, and the auto-push (every {1} hours) does not run: the scheduler"
+			" is off on this site. Use Push to QuickBooks, or ask a System Manager to enable the scheduler."
+		).format(company, f"{hours:g}")
+		return state
+	else:
+		state = _base("waiting", None, None, company, connection.realm_id)
+		state["message"] = _(
+			"Sending on submit is off for {0}: the auto-push sends it once it is {1} hours old (or use Push"
+			" to QuickBooks now)."
+		).format(company, f"{hours:g}")
+		return state
 	return out
 
 

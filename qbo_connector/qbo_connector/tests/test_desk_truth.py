@@ -158,6 +158,23 @@ class TestFormStates(SyncTestCase):
 		)
 		self.assertEqual(document_states("Sales Invoice", invoice.name)[0]["state"], "in_qbo")
 
+	def test_not_sent_on_submit_says_why_and_whether_the_auto_push_will_run(self) -> None:
+		frappe.db.set_value(CONNECTION, COMPANY, {"push_invoices_on_submit": 0, "auto_push_hours": 2})
+		frappe.db.commit()
+		try:
+			invoice = make_invoice([(SERVICE_ITEM, 1, 20)])
+			self.assertEqual(self.jobs.calls, [], "sending on submit is off")
+			with patch("qbo_connector.qbo_connector.status.scheduler_disabled", return_value=True):
+				[state] = document_states("Sales Invoice", invoice.name)
+			self.assertEqual(state["state"], "waiting")
+			self.assertIn("does not run: the scheduler is off", state["message"])
+			with patch("qbo_connector.qbo_connector.status.scheduler_disabled", return_value=False):
+				[state] = document_states("Sales Invoice", invoice.name)
+			self.assertIn("the auto-push sends it once it is 2 hours old", state["message"])
+		finally:
+			frappe.db.set_value(CONNECTION, COMPANY, {"push_invoices_on_submit": 1, "auto_push_hours": 0})
+			frappe.db.commit()
+
 	def test_a_queue_that_does_not_take_the_job_leaves_a_waiting_row(self) -> None:
 		with patch("frappe.enqueue", side_effect=ConnectionError("redis is down")):
 			invoice = make_invoice([(SERVICE_ITEM, 1, 12)])

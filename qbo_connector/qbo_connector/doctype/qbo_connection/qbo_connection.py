@@ -139,7 +139,7 @@ class QBOConnection(Document):
 		delete_all_passwords_for(self.doctype, self.name)
 
 
-def forget_other_realm(connection: Document, previous_realm: str) -> list[str]:
+def forget_other_realm(connection: Document) -> list[str]:
 	"""The company was connected to another QuickBooks company than its defaults and maps were made for:
 	QuickBooks ids mean another record (or nothing) there, so every one of them is cleared, never kept
 	silently. The ERPNext side of the maps stays (which accounts and templates need a QuickBooks

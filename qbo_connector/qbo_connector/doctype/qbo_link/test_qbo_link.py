@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import frappe
 
 from qbo_connector.qbo_connector.tests.utils import TestCase
@@ -68,7 +70,8 @@ class TestQBOLink(TestCase):
 			status = get_document_status("Role", "Accounts User")
 		finally:
 			frappe.db.set_single_value("QBO Settings", "environment", previous)
-		self.assertEqual(status[0]["state"], "Synced")
+		self.assertEqual(status[0]["state"], "in_qbo")
+		self.assertEqual(status[0]["reference"], "Invoice (ID 401)")  # no QuickBooks number known: the id
 		self.assertEqual(status[0]["url"], "https://app.sandbox.qbo.intuit.com/app/invoice?txnId=401")
 
 	def test_links_into_qbo_companies_no_connection_uses_are_hidden(self) -> None:
@@ -121,8 +124,9 @@ class TestQBOLink(TestCase):
 			retryable=1,
 			next_retry_at="2030-01-01 10:00:00",
 		)
-		[status] = get_document_status("Role", "Accounts User")
-		self.assertEqual((status["state"], status["log"], status["retry"]), ("Failed", log, "scheduled"))
+		with patch("qbo_connector.qbo_connector.status.scheduler_disabled", return_value=False):
+			[status] = get_document_status("Role", "Accounts User")
+		self.assertEqual((status["state"], status["log"], status["retry"]), ("failed", log, "scheduled"))
 		self.assertEqual(status["message"], "QuickBooks is unavailable.")  # not the document's own name
 		self.assertEqual(str(status["next_retry_at"]), "2030-01-01 10:00:00")
 
@@ -134,6 +138,6 @@ class TestQBOLink(TestCase):
 			"Accounts Manager", "Role Accounts Manager: field 'x': no account.", doc_fingerprint="ab12"
 		)
 		[status] = get_document_status("Role", "Accounts Manager")  # no link at all: still one line
-		self.assertEqual((status["state"], status["retry"]), ("Failed", "waits_for_fix"))
+		self.assertEqual((status["state"], status["retry"]), ("failed", "waits_for_fix"))
 		self.assertEqual(status["message"], "Field 'x': no account.")
 		self.assertIsNone(status["next_retry_at"])

@@ -51,9 +51,10 @@ frappe.listview_settings["QBO Sync Log"] = {
 		// The subject says what was done to which QuickBooks record ("Send · Invoice 1001"); the columns
 		// beside it say for which company and document, and the message says what came of it.
 		operation(value, df, doc) {
+			// plain text: frappe escapes the subject itself
 			const word = QBO_OPERATION_WORDS[value] || value;
 			const ref = qbo_log_reference(doc);
-			return frappe.utils.escape_html(ref ? `${word} · ${ref}` : word);
+			return ref ? `${word} · ${ref}` : word;
 		},
 		message(value, df, doc) {
 			let text = value || doc.error_message || "";
@@ -69,7 +70,7 @@ frappe.listview_settings["QBO Sync Log"] = {
 	get_indicator(doc) {
 		if (doc.later_attempt) {
 			// history: someone or something tried it again since; the later row tells how that went
-			return [__("{0}, tried again", [__(doc.status)]), "gray", "later_attempt,is,set"];
+			return [__("{0}, retried", [__(doc.status)]), "gray", "later_attempt,is,set"];
 		}
 		const color = QBO_LOG_COLORS[doc.status] || "gray";
 		return [__(doc.status), color, "status,=," + doc.status];
@@ -84,10 +85,14 @@ frappe.listview_settings["QBO Sync Log"] = {
 			$(`<style id="qbo-sync-log-list-style">
 				${scope} .list-row .level-left, ${scope} .list-row-head .level-left { flex: 1 1 auto; min-width: 0; }
 				${scope} .list-row .level-right, ${scope} .list-row-head .level-right { flex: 0 0 auto; }
-				${col(1)} { flex: 1 1 0; min-width: 200px; }
-				${col(3)} { flex: 0 0 132px; max-width: 132px; }
-				${col(4)} { flex: 0 0 100px; max-width: 100px; }
-				${col(5)} { flex: 0 0 160px; max-width: 160px; }
+				${col(1)} { flex: 1 1 0; min-width: 215px; }
+				${col(3)} { flex: 0 0 118px; max-width: 118px; }
+				${col(4)} { flex: 0 0 118px; max-width: 118px; }
+				${col(5)} { flex: 0 0 158px; max-width: 158px; }
+				${scope} .list-row .list-subject, ${scope} .list-row .list-subject .ellipsis {
+					white-space: normal; overflow-wrap: anywhere; line-height: 1.3;
+				}
+				${scope} .list-row .list-subject .level-item.ellipsis { min-width: 0; flex-shrink: 1; }
 				${col(6)} { flex: 2.6 1 0; max-width: none; }
 				${scope} .list-row-col .qbo-log-message {
 					white-space: normal; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical;

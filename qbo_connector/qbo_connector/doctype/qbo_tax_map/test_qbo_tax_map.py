@@ -11,23 +11,25 @@ from qbo_connector.qbo_connector.tests.utils import EmulatorTestCase
 test_ignore = ["Company", "Account", "Sales Taxes and Charges Template", "Item Tax Template", "QBO Tax Map"]
 
 
-def tax_account(company: str) -> str:
-	"""A ledger tax account of the company (created under Duties and Taxes when the chart has none)."""
-	existing = frappe.get_all(
-		"Account", {"company": company, "is_group": 0, "account_type": "Tax"}, pluck="name", limit=1
+def tax_account(company: str, rate: float = 7.25) -> str:
+	"""A ledger tax account of the company charging `rate` % (Validate Mappings compares it with the QBO
+	code's rate, so the test names the rate it maps instead of taking whichever tax account exists)."""
+	name = frappe.db.get_value(
+		"Account", {"company": company, "account_name": f"QBO Test Sales Tax {rate:g}%"}, "name"
 	)
-	if existing:
-		return existing[0]
+	if name:
+		return name
 	parent = frappe.get_all(
 		"Account", {"company": company, "is_group": 1, "root_type": "Liability"}, pluck="name", limit=1
 	)[0]
 	account = frappe.get_doc(
 		{
 			"doctype": "Account",
-			"account_name": "QBO Test Sales Tax",
+			"account_name": f"QBO Test Sales Tax {rate:g}%",
 			"company": company,
 			"parent_account": parent,
 			"account_type": "Tax",
+			"tax_rate": rate,
 			"is_group": 0,
 		}
 	).insert(ignore_permissions=True)
@@ -66,6 +68,7 @@ class TestQBOTaxMap(EmulatorTestCase):
 		results = doc.validate_mappings()
 		self.assertTrue(results[0]["ok"], results[0])
 		self.assertIn("California", results[0]["message"])
+		self.assertIn("the same rate", results[0]["message"])
 		default = results[-1]
 		self.assertIn("Default Tax Code", default["label"])
 		self.assertFalse(default["ok"])
