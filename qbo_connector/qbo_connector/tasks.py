@@ -110,9 +110,16 @@ def retry_log(log: str) -> None:
 
 
 def push_document(doctype: str, name: str) -> dict[str, Any]:
-	"""Job behind on_submit, on_update_after_submit and "Push to QuickBooks": send one document."""
+	"""Job behind on_submit, on_update_after_submit and "Push to QuickBooks": send one document, and the
+	pushes still queued for the same company with it, in batch requests (coalesce.py)."""
+	from qbo_connector.qbo_connector import coalesce
+
 	_as_system_user()
-	result = get_engine().push(doctype, name)
+	engine = get_engine()
+	if coalesce.enabled():
+		result = coalesce.push_document(engine, doctype, name, _tell_document, PUSH_JOB)
+	else:
+		result = engine.push(doctype, name)
 	frappe.db.commit()
 	_tell_document(doctype, name, result.status, result.message)
 	return {"status": result.status, "message": result.message, "log": result.log_id}
@@ -291,9 +298,15 @@ def retry_due() -> None:
 def sweep_interrupted() -> None:
 	"""Cron: close as Interrupted the log rows a dead worker left Running past ATTEMPT_TIMEOUT; a document
 	attempt with no later attempt becomes due, and the next retry_due sends it again."""
+	from qbo_connector.qbo_connector import coalesce
+
 	_as_system_user()
 	get_engine().sweep_interrupted(older_than=ATTEMPT_TIMEOUT)  # reads and closes rows; no QBO call
 	frappe.db.commit()
+	try:
+		coalesce.requeue_orphans(PUSH_JOB)  # push jobs a dead worker had taken from the queue
+	except Exception:  # noqa: BLE001 - Redis down: the next sweep tries again
+		frappe.log_error(title="QuickBooks: could not re-queue pushes taken by a stopped worker")
 
 
 def auto_push() -> None:
