@@ -22,7 +22,7 @@ setup(
 	author="qbo_connector contributors",
 	author_email="maintainers@qbo-connector.invalid",
 	license="MIT",
-	packages=find_packages(exclude=["tests", "tests.*"]),
+	packages=find_packages(exclude=["tests", "tests.*", "benchmarks", "benchmarks.*"]),
 	zip_safe=False,
 	include_package_data=True,
 	python_requires=">=3.10",

@@ -16,10 +16,25 @@ from qbo_connector.qbo.constants import BATCH_LIMIT_PER_MINUTE, LIMIT_PER_MINUTE
 
 
 class PacingState(Protocol):
+	"""A state may also offer acquire_all(windows, now) -> float: one hit in each (key, limit, seconds) window
+	or in none, atomically; the Pacer uses it when present (see Pacer.wait)."""
+
 	def acquire(self, key: str, limit: int, window: float, now: float) -> float:
 		"""Record a hit and return 0.0 if key has fewer than limit hits in the last window seconds;
 		otherwise record nothing and return the seconds until a slot frees up."""
 		...
+
+
+Window = tuple[str, int, float]  # key, limit, seconds
+
+
+def _wait_for(hits: deque[float], limit: int, window: float, now: float) -> float:
+	"""Trim hits older than the window; the seconds until one more fits (0.0: it fits now)."""
+	while hits and hits[0] <= now - window:
+		hits.popleft()
+	if len(hits) < limit:
+		return 0.0
+	return max(hits[len(hits) - limit] + window - now, 1e-3)
 
 
 class MemoryPacingState:
@@ -30,14 +45,21 @@ class MemoryPacingState:
 		self._lock = threading.Lock()
 
 	def acquire(self, key: str, limit: int, window: float, now: float) -> float:
+		return self.acquire_all([(key, limit, window)], now)
+
+	def acquire_all(self, windows: list[Window], now: float) -> float:
+		"""One hit in every window, or none: 0.0 when all have room now (recorded in each), else the
+		seconds until all would have room (nothing recorded)."""
 		with self._lock:
-			hits = self._hits.setdefault(key, deque())
-			while hits and hits[0] <= now - window:
-				hits.popleft()
-			if len(hits) < limit:
-				hits.append(now)
-				return 0.0
-			return max(hits[len(hits) - limit] + window - now, 1e-3)
+			wait = max(
+				_wait_for(self._hits.setdefault(key, deque()), limit, span, now)
+				for key, limit, span in windows
+			)
+			if wait > 0:
+				return wait
+			for key, _limit, _span in windows:
+				self._hits[key].append(now)
+			return 0.0
 
 	def reset(self) -> None:
 		with self._lock:
@@ -70,9 +92,9 @@ class Pacer:
 		# and network jitter can bunch eleven departures a hair over a second apart into one arrival second.
 		self.headroom = headroom
 
-	def _limits(self, realm_id: str, batch: bool) -> list[tuple[str, int, float]]:
-		# Longest windows first: a hit recorded there while a shorter window makes us wait is early by at
-		# most that short wait, whereas the reverse order could record a per-second hit a minute too early.
+	def _limits(self, realm_id: str, batch: bool) -> list[Window]:
+		# Longest windows first (for a state without acquire_all): a hit recorded there while a shorter
+		# window makes us wait is early by at most that short wait.
 		base = f"{self.prefix}:{realm_id}"
 		limits = []
 		if batch:
@@ -82,9 +104,23 @@ class Pacer:
 		return limits
 
 	def wait(self, realm_id: str, batch: bool = False) -> float:
-		"""Sleep until a request (or batch request) for realm_id may go; returns the seconds slept."""
+		"""Sleep until a request (or batch request) for realm_id may go; returns the seconds slept.
+
+		With a state that has acquire_all, the hit goes into every window at once, at the moment the
+		request may leave. Window by window, a batch request recorded in the batch window and then held
+		back by the full 500-a-minute window would count from up to a minute before it left, and the
+		batch after the fortieth would be answered 429 by Intuit."""
+		limits = self._limits(str(realm_id), batch)
+		acquire_all = getattr(self.state, "acquire_all", None)
 		slept = 0.0
-		for key, limit, window in self._limits(str(realm_id), batch):
+		if acquire_all is not None:
+			while True:
+				delay = acquire_all(limits, self.clock())
+				if delay <= 0:
+					return slept
+				self.sleep(delay)
+				slept += delay
+		for key, limit, window in limits:
 			while True:
 				delay = self.state.acquire(key, limit, window, self.clock())
 				if delay <= 0:

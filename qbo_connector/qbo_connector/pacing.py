@@ -7,6 +7,7 @@ gunicorn processes call QBO for the same company at once, so the count has to li
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import frappe
 
@@ -32,6 +33,33 @@ if wait < 0.001 then wait = 0.001 end
 return tostring(wait)
 """
 
+# Every window of one request at once (Pacer.wait): ARGV = now, member, then limit and seconds per KEY. A hit
+# goes into all of them or none, so a request held back by one window is not counted early in another.
+_ACQUIRE_ALL = """
+local now = tonumber(ARGV[1])
+local wait = 0
+for i, key in ipairs(KEYS) do
+	local limit = tonumber(ARGV[1 + 2 * i])
+	local window = tonumber(ARGV[2 + 2 * i])
+	redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+	local count = redis.call('ZCARD', key)
+	if count >= limit then
+		local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+		local w = tonumber(oldest[2]) + window - now
+		if w < 0.001 then w = 0.001 end
+		if w > wait then wait = w end
+	end
+end
+if wait > 0 then
+	return tostring(wait)
+end
+for i, key in ipairs(KEYS) do
+	redis.call('ZADD', key, now, ARGV[2])
+	redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[2 + 2 * i]) * 1000) + 1000)
+end
+return '0'
+"""
+
 _PREFIX = "qbo:pace:"
 
 
@@ -41,6 +69,7 @@ class RedisPacingState:
 	def __init__(self, prefix: str = _PREFIX) -> None:
 		self.prefix = prefix
 		self._script = None
+		self._script_all = None
 
 	def acquire(self, key: str, limit: int, window: float, now: float) -> float:
 		"""Record one hit and return 0.0 if it fits in the window, else the seconds to wait (nothing recorded)."""
@@ -51,6 +80,19 @@ class RedisPacingState:
 		# The member must be unique: two hits in the same microsecond are still two hits.
 		member = f"{now:.6f}:{uuid.uuid4().hex}"
 		answer = self._script(keys=[redis_key], args=[int(limit), float(window), float(now), member])
+		return float(answer.decode() if isinstance(answer, bytes) else answer)
+
+	def acquire_all(self, windows: list[tuple[str, int, float]], now: float) -> float:
+		"""One hit in every (key, limit, seconds) window, or none: 0.0 when all have room (recorded in each),
+		else the seconds until all would have room (nothing recorded). Atomic across processes."""
+		cache = frappe.cache()
+		if self._script_all is None:
+			self._script_all = cache.register_script(_ACQUIRE_ALL)
+		keys = [cache.make_key(f"{self.prefix}{key}") for key, _limit, _window in windows]
+		args: list[Any] = [float(now), f"{now:.6f}:{uuid.uuid4().hex}"]
+		for _key, limit, window in windows:
+			args += [int(limit), float(window)]
+		answer = self._script_all(keys=keys, args=args)
 		return float(answer.decode() if isinstance(answer, bytes) else answer)
 
 	def reset(self, key: str) -> None:

@@ -111,10 +111,19 @@ def retry_log(log: str) -> None:
 
 
 def push_document(doctype: str, name: str) -> dict[str, Any]:
-	"""Job behind on_submit, on_update_after_submit and "Push to QuickBooks": send one document. (Its log row
-	tells the open form how it went when it closes: FrappeStore.finish_log.)"""
+	"""Job behind on_submit, on_update_after_submit and "Push to QuickBooks": send one document, and the
+	pushes still queued for the same company with it, in batch requests (coalesce.py). (Its log row tells the
+	open form how it went when it closes: FrappeStore.finish_log.)"""
+	from qbo_connector.qbo_connector import coalesce
+
 	_as_system_user()
-	result = get_engine().push(doctype, name)
+	engine = get_engine()
+	if coalesce.enabled():
+		# Each document's own log row tells its open form when it closes (FrappeStore.finish_log), so the
+		# coalesced pushes need no extra message.
+		result = coalesce.push_document(engine, doctype, name, lambda *_args: None, PUSH_JOB)
+	else:
+		result = engine.push(doctype, name)
 	frappe.db.commit()
 	return {"status": result.status, "message": result.message, "log": result.log_id}
 
@@ -327,9 +336,15 @@ def retry_due() -> None:
 def sweep_interrupted() -> None:
 	"""Cron: close as Interrupted the log rows a dead worker left Running past ATTEMPT_TIMEOUT; a document
 	attempt with no later attempt becomes due, and the next retry_due sends it again."""
+	from qbo_connector.qbo_connector import coalesce
+
 	_as_system_user()
 	get_engine().sweep_interrupted(older_than=ATTEMPT_TIMEOUT)  # reads and closes rows; no QBO call
 	frappe.db.commit()
+	try:
+		coalesce.requeue_orphans(PUSH_JOB)  # push jobs a dead worker had taken from the queue
+	except Exception:  # noqa: BLE001 - Redis down: the next sweep tries again
+		frappe.log_error(title="QuickBooks: could not re-queue pushes taken by a stopped worker")
 
 
 def auto_push() -> None:

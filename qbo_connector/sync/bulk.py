@@ -70,19 +70,28 @@ class BulkMixin(PushMixin):
 				progress(done, summary.total)
 
 		def work(bulk: Attempt) -> SyncResult:
+			# A chunk is sent as soon as it is full: preparing the whole list first would hold every
+			# document and its QBO body in memory at once (a 20,000-invoice backlog: gigabytes).
 			by_realm: dict[str, list[_Prepared]] = {}
+
+			def send(realm: str) -> None:
+				chunk = by_realm.pop(realm, [])
+				if chunk:
+					with self._current(bulk):
+						self._send_chunk(self.client(realm), chunk, summary)
+					tick(len(chunk))
+
 			for name in names:
 				prepared = self._prepare_one(doctype, name, summary)
 				if prepared is None:
 					tick()
-				else:
-					by_realm.setdefault(prepared.config.realm_id, []).append(prepared)
-			for realm, items in by_realm.items():
-				client = self.client(realm)
-				with self._current(bulk):
-					for chunk in _chunks(items, self.batch_size):
-						self._send_chunk(client, chunk, summary)
-						tick(len(chunk))
+					continue
+				realm = prepared.config.realm_id
+				by_realm.setdefault(realm, []).append(prepared)
+				if len(by_realm[realm]) >= self.batch_size:
+					send(realm)
+			for realm in list(by_realm):
+				send(realm)
 			counts = summary.as_dict()
 			counts.pop("log_id", None)
 			bulk.response = counts
@@ -275,8 +284,3 @@ class BulkMixin(PushMixin):
 			if kind.direction != "pull" and kind.enabled(config):
 				out.setdefault(kind.doctype, []).append(kind)
 		return out
-
-
-def _chunks(items: list[_Prepared], size: int) -> Iterator[list[_Prepared]]:
-	for start in range(0, len(items), size):
-		yield items[start : start + size]

@@ -164,3 +164,31 @@ def test_default_headroom_widens_every_window_against_arrival_jitter():
 	for _ in range(10):
 		assert pacer.wait("r") == 0.0
 	assert pacer.wait("r") == pytest.approx(1.25)
+
+
+def test_a_batch_held_back_by_the_minute_window_counts_in_the_batch_window_when_it_leaves(clock):
+	"""Window by window, the batch hit was recorded before the wait on the full minute window, so the pacer
+	counted it from up to a minute before it left and later let a batch through that Intuit refuses."""
+	state = MemoryPacingState()
+	pacer = Pacer(state, clock=clock, sleep=clock.sleep, per_minute=3, batch_per_minute=2, headroom=0.0)
+	for _ in range(3):
+		pacer.wait("r")  # the minute window is full until 1060
+	clock.now += 1.0
+	assert pacer.wait("r", batch=True) == pytest.approx(59.0)
+	assert list(state._hits["qbo_pacing:r:batch_minute"]) == [pytest.approx(1060.0)]
+	assert list(state._hits["qbo_pacing:r:minute"])[-1] == pytest.approx(1060.0)
+	clock.now += 1.0
+	pacer.wait("r", batch=True)  # the second batch of the minute
+	slept = pacer.wait("r", batch=True)  # the third waits for the first batch's own minute to pass
+	assert clock.now == pytest.approx(1120.0)
+	assert slept == pytest.approx(1120.0 - 1061.0)
+
+
+def test_acquire_all_records_in_every_window_or_in_none():
+	state = MemoryPacingState()
+	windows = [("a", 1, 10.0), ("b", 5, 1.0)]
+	assert state.acquire_all(windows, 0.0) == 0.0
+	assert state.acquire_all(windows, 0.5) == pytest.approx(9.5)  # "a" is full; "b" gets nothing either
+	assert list(state._hits["b"]) == [0.0]
+	assert state.acquire_all(windows, 10.0) == 0.0
+	assert list(state._hits["a"]) == [10.0] and list(state._hits["b"]) == [10.0]

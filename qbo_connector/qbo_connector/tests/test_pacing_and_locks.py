@@ -75,6 +75,21 @@ class TestRedisPacing(TestCase):
 		for suffix in ("minute", "second"):
 			self.state.reset(f"{self.key}:realm-1:{suffix}")
 
+	def test_acquire_all_records_in_every_window_or_in_none(self) -> None:
+		# A request held back by one window (the full minute) must not be counted in another (the batch
+		# minute) before it leaves: Intuit would count that batch later than we did, and refuse one.
+		now = 6_000.0
+		minute, batch = f"{self.key}:minute", f"{self.key}:batch"
+		self.addCleanup(self.state.reset, minute)
+		self.addCleanup(self.state.reset, batch)
+		windows = [(batch, 2, 60.0), (minute, 1, 60.0)]
+		self.assertEqual(self.state.acquire_all(windows, now), 0.0)
+		wait = self.state.acquire_all(windows, now + 10)
+		self.assertAlmostEqual(wait, 50.0, places=3)
+		self.assertEqual(self.state.acquire(batch, 2, 60.0, now + 10), 0.0)  # the refused one left no hit
+		self.assertGreater(self.state.acquire(batch, 2, 60.0, now + 11), 0.0)
+		self.assertEqual(self.state.acquire_all([(minute, 1, 60.0)], now + 60.5), 0.0)
+
 
 class TestRedisLock(TestCase):
 	def test_second_holder_waits_then_gives_up(self) -> None:
