@@ -117,6 +117,7 @@ PERSON_LIMITS = {
 ACCOUNT_TYPES = tuple(seed.CLASSIFICATION)
 ITEM_TYPES = ("Service", "NonInventory", "Inventory", "Group", "Category")
 SALES_ENTITIES = ("Invoice", "CreditMemo", "Estimate")
+ESTIMATE_STATUSES = ("Pending", "Accepted", "Closed", "Rejected")
 PURCHASE_ENTITIES = ("Bill", "PurchaseOrder")
 GTC = ("TaxExcluded", "TaxInclusive", "NotApplicable")
 
@@ -759,6 +760,7 @@ def _sales(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 		if blank(obj.get(key)):
 			obj[key] = "NotSet"
 	if entity == "Invoice":
+		_link_estimates(ctx, obj, customer, old)
 		if blank(obj.get("DueDate")):
 			obj["DueDate"] = obj["TxnDate"]
 		deposit = _num(obj, "Deposit") or ZERO
@@ -772,6 +774,51 @@ def _sales(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 		_date(obj, "ExpirationDate", ctx)
 		if blank(obj.get("TxnStatus")):
 			obj["TxnStatus"] = "Pending"
+		if obj["TxnStatus"] not in ESTIMATE_STATUSES:
+			raise errors.bad_enum("TxnStatus", obj["TxnStatus"])
+
+
+def _link_estimates(ctx: Ctx, obj: dict, customer: dict | None, old: dict | None) -> None:
+	"""An invoice made from estimates names them in LinkedTxn (TxnType Estimate): each must exist and be for
+	the invoice's customer. Once the invoice is saved, a newly linked estimate is Closed and links back to it
+	(QBO closes an estimate converted into an invoice)."""
+	co = ctx.co
+	before = {
+		str(x.get("TxnId"))
+		for x in (old or {}).get("LinkedTxn") or []
+		if isinstance(x, dict) and x.get("TxnType") == "Estimate"
+	}
+	fresh: list[str] = []
+	for index, link in enumerate(obj.get("LinkedTxn") or []):
+		if not isinstance(link, dict) or link.get("TxnType") == "Payment":
+			continue
+		if link.get("TxnType") != "Estimate":
+			raise errors.bad_enum(f"LinkedTxn[{index}].TxnType", link.get("TxnType"))
+		estimate = co.get("Estimate", link.get("TxnId"))
+		if estimate is None:
+			raise errors.bad_ref("Estimate", link.get("TxnId"), f"LinkedTxn[{index}].TxnId")
+		if customer is not None and ref_value(estimate.get("CustomerRef")) != customer.get("Id"):
+			raise errors.business(
+				f"Estimate {estimate['Id']} is for another customer than this invoice.", "LinkedTxn"
+			)
+		link["TxnId"] = str(estimate["Id"])
+		if link["TxnId"] not in before and link["TxnId"] not in fresh:
+			fresh.append(link["TxnId"])
+	if fresh:
+		ctx.after.append(lambda saved: _close_estimates(ctx, saved, fresh))
+
+
+def _close_estimates(ctx: Ctx, invoice: dict, estimate_ids: list[str]) -> None:
+	for estimate_id in estimate_ids:
+		estimate = copy.deepcopy(ctx.co.get("Estimate", estimate_id))
+		if estimate is None:
+			continue
+		estimate["TxnStatus"] = "Closed"
+		links = [x for x in estimate.get("LinkedTxn") or [] if isinstance(x, dict)]
+		links.append({"TxnId": invoice["Id"], "TxnType": "Invoice"})
+		estimate["LinkedTxn"] = links
+		ctx.co.save("Estimate", estimate, ctx.now, new=False)
+		ctx.event("Estimate", estimate_id, "Update")
 
 
 def _infer_detail_type(line: dict) -> str:

@@ -124,6 +124,16 @@ CONNECTION_FIELDS = (
 	"facts_refreshed_at",
 	"tax_code_rates",
 )
+# The document kinds' switches (sync/kinds): each is a Check on QBO Connection named like the
+# ConnectionConfig attribute it fills.
+KIND_SWITCHES = tuple(
+	name
+	for name in dict.fromkeys(
+		name for kind in kinds.KINDS for name in (kind.switch, kind.submit_switch) if name
+	)
+	if name not in CONNECTION_FIELDS
+)
+CONNECTION_FIELDS = CONNECTION_FIELDS + KIND_SWITCHES
 LINK_FIELDS = (
 	"name",
 	"realm_id",
@@ -237,7 +247,7 @@ class FrappeStore:
 				fetched_at=from_db_datetime(row.facts_refreshed_at),
 				tax_codes=tax_codes_from_json(row.tax_code_rates),
 			)
-		return ConnectionConfig(
+		config = ConnectionConfig(
 			company=company,
 			realm_id=str(row.realm_id),
 			enabled=bool(row.enabled),
@@ -267,6 +277,9 @@ class FrappeStore:
 			tax_map=get_tax_map(company),
 			company_mode=mode,
 		)
+		for name in KIND_SWITCHES:
+			setattr(config, name, bool(row.get(name)))
+		return config
 
 	def save_company_mode(self, company: str, mode: CompanyMode) -> None:
 		from qbo_connector.qbo_connector.client import US_NAMES

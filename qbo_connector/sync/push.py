@@ -875,6 +875,7 @@ class PushMixin(DepositMixin):
 		ctx: MappingContext,
 		doc: dict[str, Any],
 		table: str = "items",
+		skip: tuple[str, ...] = (),
 	) -> dict[str, str]:
 		"""QBO Item ids of the invoice's item codes: link, else an unlinked QBO item of the same Name
 		(adopted, and logged), else a new Service/NonInventory item; a Name linked to another ERPNext item
@@ -884,7 +885,7 @@ class PushMixin(DepositMixin):
 		refs: dict[str, str] = {}
 		for position, row in enumerate(doc.get(table) or [], start=1):
 			code = row.get("item_code")
-			if not code or code in refs:
+			if not code or code in refs or any(row.get(field) for field in skip):
 				continue
 			with self.store.lock(f"{realm}:{ITEM}:{code}"):
 				link = self.store.get_link(realm, ITEM, code)

@@ -73,6 +73,8 @@ class ConnectionConfig:
 	txn_date_mode: str = TXN_DATE_POSTING
 	auto_push_hours: float = 0.0  # 0 = off
 	pull_interval_minutes: int = 15
+	# The switches of the document kinds (sync/kinds): each names its own.
+	push_quotations: bool = True  # Quotation -> Estimate
 	create_deposits: bool = False
 	deposit_bank_account: str | None = None  # QBO bank account id deposits go to
 	doc_number_prefix: str = ""

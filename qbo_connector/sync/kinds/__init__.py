@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import credit_note, payment, sales_invoice
+from . import credit_note, payment, quotation, sales_invoice
 from .base import Kind, Needs, Party, same_value, switch_on
 
 # Order matters where several kinds share a doctype: the first whose filters match a document is its kind.
@@ -17,6 +17,7 @@ KINDS: tuple[Kind, ...] = (
 	sales_invoice.KIND,
 	credit_note.KIND,
 	payment.KIND,
+	quotation.KIND,
 )
 
 __all__ = [

@@ -110,6 +110,7 @@ class Kind:
 	not_pulled: str | None = None
 	direction: Direction = "push"
 	items: str | None = None
+	skip_rows: tuple[str, ...] = ()  # item rows with one of these fields set are not sent (is_alternative)
 	needs: tuple[Needs, ...] = ()
 	depends: tuple[str, ...] = ()  # in words, for people: "party", "items", "accounts", "documents"
 	lookup: tuple[str, ...] = ("DocNumber", "note")
@@ -169,10 +170,14 @@ class Kind:
 
 	def item_codes(self, doc: Mapping[str, Any]) -> list[str]:
 		"""The document's item codes, once each, in row order."""
+		return list(dict.fromkeys(row["item_code"] for row in self.item_rows(doc) if row.get("item_code")))
+
+	def item_rows(self, doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+		"""The rows of the item table that are sent (alternative items of a quotation are not)."""
 		if not self.items:
 			return []
-		codes = (row.get("item_code") for row in doc.get(self.items) or [])
-		return list(dict.fromkeys(code for code in codes if code))
+		rows = doc.get(self.items) or []
+		return [row for row in rows if not any(row.get(field) for field in self.skip_rows)]
 
 
 def same_value(value: Any, want: Any) -> bool:

@@ -61,6 +61,7 @@ class QBOConnection(Document):
 		pull_interval_minutes: DF.Int
 		push_invoices_on_submit: DF.Check
 		push_payments: DF.Check
+		push_quotations: DF.Check
 		qbo_company_name: DF.Data | None
 		qbo_country: DF.Data | None
 		realm_id: DF.Data | None
