@@ -9,7 +9,14 @@ from __future__ import annotations
 import frappe
 
 # The switches of the kinds added after the first release (sync/kinds), as they were added.
-NEW_SWITCHES = ("push_quotations",)
+NEW_SWITCHES = (
+	"push_quotations",
+	"push_purchase_orders",
+	"push_purchase_invoices",
+	"push_supplier_payments",
+	"push_timesheets",
+	"attach_invoice_pdf",
+)
 
 
 def execute() -> None:

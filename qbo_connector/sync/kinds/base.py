@@ -125,8 +125,20 @@ class Kind:
 	update_fields: tuple[str, ...] = ()
 	updatable: tuple[str, ...] = ()
 	date_field: str = "posting_date"  # the document date (TxnDate of a look-up by memo)
+	# Documents that become several QBO objects: the child table whose rows each become one (the first is
+	# linked to the document, the others to their rows, doctype row_doctype), and locate(doc, doctype, name)
+	# -> a Mapped to look a row's object up by (its date, party and marker) when its create may have landed.
+	# Whether the pull watches its QBO objects (voided or deleted there: the document is flagged). Not for
+	# entities QBO's change data capture does not cover (TimeActivity).
+	watched: bool = True
+	rows: str | None = None
+	row_doctype: str | None = None
+	locate: Callable[[Mapping[str, Any], str, str], Any] | None = None
 	# (doc, config) -> the DocNumber its QBO object carries, found again without mapping (look-up key)
 	number: Callable[[Mapping[str, Any], Any], str | None] | None = None
+	# What the log says when QBO holds the DocNumber for another object (fault 6140); {label}, {entity},
+	# {number}, {code}. Default: our own numbers, so a prefix on the connection avoids the clash.
+	number_taken: str = ""
 	groundwork: Groundwork | None = None
 	prepare: Prepare | None = None
 	preflight: Preflight | None = None

@@ -91,9 +91,21 @@ def estimates(engine: PushMixin, config: ConnectionConfig, doc: dict[str, Any]) 
 	return found
 
 
+def attach_pdf(engine: PushMixin, client: QBOClient, link: Any) -> str:
+	"""The invoice as QBO renders it for the customer, attached to the ERPNext invoice (once)."""
+	content = client.pdf("Invoice", link.qbo_id)
+	filename = f"QuickBooks Invoice {link.qbo_id} - {link.name}.pdf"
+	engine.store.attach_file(link.doctype, link.name, filename, content)
+	link.pushed["after"] = filename
+	engine.store.save_link(link)
+	return f"Attached the QuickBooks invoice PDF ({filename})."
+
+
 def finish(engine: PushMixin, config: ConnectionConfig, doc: dict[str, Any], mapped: Mapped) -> None:
 	if mapped.entity != "Invoice":
 		return
+	if getattr(config, "attach_invoice_pdf", False):
+		mapped.after = attach_pdf
 	found = estimates(engine, config, doc)
 	if found:
 		mapped.body["LinkedTxn"] = [{"TxnId": qbo_id, "TxnType": "Estimate"} for qbo_id in found.values()]
