@@ -120,6 +120,31 @@ def add_customer(state: EmulatorState, display_name: str, realm_id: str | None =
 	return _run(state, realm_id, go)
 
 
+def add_vendor(state: EmulatorState, display_name: str, realm_id: str | None = None, **fields: Any) -> dict:
+	def go(ctx: Ctx):
+		return ("Vendor", entities.create(ctx, "Vendor", {"DisplayName": display_name, **fields}))
+
+	return _run(state, realm_id, go)
+
+
+def add_employee(
+	state: EmulatorState,
+	display_name: str,
+	email: str | None = None,
+	realm_id: str | None = None,
+	**fields: Any,
+) -> dict:
+	"""An employee added in QBO (what the Employee map matches ERPNext employees to, by e-mail then name)."""
+
+	def go(ctx: Ctx):
+		body: dict[str, Any] = {"DisplayName": display_name, **fields}
+		if email:
+			body["PrimaryEmailAddr"] = {"Address": email}
+		return ("Employee", entities.create(ctx, "Employee", body))
+
+	return _run(state, realm_id, go)
+
+
 def rename_customer(
 	state: EmulatorState, customer_id: str, display_name: str, realm_id: str | None = None
 ) -> dict:
@@ -190,6 +215,8 @@ ACTIONS = {
 	"delete_invoice": delete_invoice,
 	"delete_payment": delete_payment,
 	"add_customer": add_customer,
+	"add_vendor": add_vendor,
+	"add_employee": add_employee,
 	"rename_customer": rename_customer,
 	"deactivate_customer": deactivate_customer,
 	"reactivate_customer": reactivate_customer,

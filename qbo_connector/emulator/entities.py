@@ -26,7 +26,13 @@ How totals are computed (tests compare against this; Decimal throughout, ROUND_H
   Balance           = TotalAmt - Deposit - payments applied (Invoice); TotalAmt - applied (CreditMemo)
   HomeTotalAmt      = round(TotalAmt * ExchangeRate, 2) when multicurrency is on.
   Payment           : UnappliedAmt = TotalAmt - (applied to invoices - credit memos applied).
-  Purchases (Bill, PurchaseOrder), Deposit: TotalAmt = sum of line Amounts (+ tax for non-US TaxExcluded lines).
+  Purchases (Bill, PurchaseOrder, VendorCredit), Deposit: TotalAmt = sum of line Amounts (+ tax for non-US
+                      TaxExcluded lines). Bill and VendorCredit Balance = TotalAmt - what bill payments applied.
+  BillPayment       : PayType Check (CheckPayment.BankAccountRef) or CreditCard (CreditCardPayment.CCAccountRef);
+                      each Line links one Bill or VendorCredit of the vendor; bills less credits <= TotalAmt,
+                      never more than a bill's open Balance. A bill cannot be voided through the API (only
+                      deleted), nor deleted while a bill payment is applied to it; a bill payment is voided
+                      (operation=void) or deleted, which puts its bills' balances back.
 
 A client-sent TotalAmt / Balance on these entities is ignored (QBO computes them); so is TotalTax except as the
 US override above. A sparse update that does not send TxnTaxDetail keeps an override it had and recomputes a
@@ -117,7 +123,12 @@ PERSON_LIMITS = {
 ACCOUNT_TYPES = tuple(seed.CLASSIFICATION)
 ITEM_TYPES = ("Service", "NonInventory", "Inventory", "Group", "Category")
 SALES_ENTITIES = ("Invoice", "CreditMemo", "Estimate")
-PURCHASE_ENTITIES = ("Bill", "PurchaseOrder")
+ESTIMATE_STATUSES = ("Pending", "Accepted", "Closed", "Rejected")
+PURCHASE_ENTITIES = ("Bill", "PurchaseOrder", "VendorCredit")
+PAY_TYPES = {"Check": ("CheckPayment", "BankAccountRef"), "CreditCard": ("CreditCardPayment", "CCAccountRef")}
+# A bill payment's applications live in Company.applications under this payer key ("Bill:5" -> {payer: amount}),
+# apart from customer payments (plain ids) whose ids may be the same numbers.
+BILL_PAYER = "BillPayment:"
 GTC = ("TaxExcluded", "TaxInclusive", "NotApplicable")
 
 
@@ -759,6 +770,7 @@ def _sales(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 		if blank(obj.get(key)):
 			obj[key] = "NotSet"
 	if entity == "Invoice":
+		_link_estimates(ctx, obj, customer, old)
 		if blank(obj.get("DueDate")):
 			obj["DueDate"] = obj["TxnDate"]
 		deposit = _num(obj, "Deposit") or ZERO
@@ -772,6 +784,51 @@ def _sales(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 		_date(obj, "ExpirationDate", ctx)
 		if blank(obj.get("TxnStatus")):
 			obj["TxnStatus"] = "Pending"
+		if obj["TxnStatus"] not in ESTIMATE_STATUSES:
+			raise errors.bad_enum("TxnStatus", obj["TxnStatus"])
+
+
+def _link_estimates(ctx: Ctx, obj: dict, customer: dict | None, old: dict | None) -> None:
+	"""An invoice made from estimates names them in LinkedTxn (TxnType Estimate): each must exist and be for
+	the invoice's customer. Once the invoice is saved, a newly linked estimate is Closed and links back to it
+	(QBO closes an estimate converted into an invoice)."""
+	co = ctx.co
+	before = {
+		str(x.get("TxnId"))
+		for x in (old or {}).get("LinkedTxn") or []
+		if isinstance(x, dict) and x.get("TxnType") == "Estimate"
+	}
+	fresh: list[str] = []
+	for index, link in enumerate(obj.get("LinkedTxn") or []):
+		if not isinstance(link, dict) or link.get("TxnType") == "Payment":
+			continue
+		if link.get("TxnType") != "Estimate":
+			raise errors.bad_enum(f"LinkedTxn[{index}].TxnType", link.get("TxnType"))
+		estimate = co.get("Estimate", link.get("TxnId"))
+		if estimate is None:
+			raise errors.bad_ref("Estimate", link.get("TxnId"), f"LinkedTxn[{index}].TxnId")
+		if customer is not None and ref_value(estimate.get("CustomerRef")) != customer.get("Id"):
+			raise errors.business(
+				f"Estimate {estimate['Id']} is for another customer than this invoice.", "LinkedTxn"
+			)
+		link["TxnId"] = str(estimate["Id"])
+		if link["TxnId"] not in before and link["TxnId"] not in fresh:
+			fresh.append(link["TxnId"])
+	if fresh:
+		ctx.after.append(lambda saved: _close_estimates(ctx, saved, fresh))
+
+
+def _close_estimates(ctx: Ctx, invoice: dict, estimate_ids: list[str]) -> None:
+	for estimate_id in estimate_ids:
+		estimate = copy.deepcopy(ctx.co.get("Estimate", estimate_id))
+		if estimate is None:
+			continue
+		estimate["TxnStatus"] = "Closed"
+		links = [x for x in estimate.get("LinkedTxn") or [] if isinstance(x, dict)]
+		links.append({"TxnId": invoice["Id"], "TxnType": "Invoice"})
+		estimate["LinkedTxn"] = links
+		ctx.co.save("Estimate", estimate, ctx.now, new=False)
+		ctx.event("Estimate", estimate_id, "Update")
 
 
 def _infer_detail_type(line: dict) -> str:
@@ -1062,9 +1119,10 @@ def _purchase(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 	if entity == "Bill":
 		if blank(obj.get("DueDate")):
 			obj["DueDate"] = obj["TxnDate"]
-		obj["Balance"] = obj["TotalAmt"]
-		if co.multicurrency:
-			obj["HomeBalance"] = obj["HomeTotalAmt"]
+		_purchase_balance(ctx, entity, obj)
+	elif entity == "VendorCredit":
+		obj.pop("DueDate", None)
+		_purchase_balance(ctx, entity, obj)
 	else:
 		if blank(obj.get("POStatus")):
 			obj["POStatus"] = "Open"
@@ -1072,6 +1130,143 @@ def _purchase(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 			raise errors.bad_enum("POStatus", obj["POStatus"])
 		if blank(obj.get("EmailStatus")):
 			obj["EmailStatus"] = "NotSet"
+
+
+def _purchase_balance(ctx: Ctx, entity: str, obj: dict) -> None:
+	"""Balance of a bill (or vendor credit): TotalAmt less what bill payments applied to it; the bill's
+	LinkedTxn lists those bill payments."""
+	co = ctx.co
+	by_payer = co.applications.get(f"{entity}:{obj.get('Id')}", {}) if obj.get("Id") else {}
+	applied = sum(by_payer.values(), ZERO)
+	balance = obj["TotalAmt"] - applied
+	if balance < 0:
+		raise errors.business(
+			f"The new total ({obj['TotalAmt']}) is less than the {applied} already paid on this {entity}.",
+			"Line",
+		)
+	obj["Balance"] = q2(balance)
+	if entity == "Bill":
+		if co.multicurrency:
+			obj["HomeBalance"] = q2(balance * (obj.get("ExchangeRate") or 1))
+		links = [
+			x for x in obj.get("LinkedTxn") or [] if isinstance(x, dict) and x.get("TxnType") != "BillPayment"
+		]
+		for payer in sorted(by_payer, key=lambda p: _id_order(p.removeprefix(BILL_PAYER))):
+			links.append({"TxnId": payer.removeprefix(BILL_PAYER), "TxnType": "BillPayment"})
+		obj["LinkedTxn"] = links
+
+
+def _bill_payment(ctx: Ctx, obj: dict, old: dict | None) -> None:
+	co = ctx.co
+	_txn_common(ctx, "BillPayment", obj, old)
+	vendor = _ref(ctx, obj, "VendorRef", "Vendor", required=True)
+	total = _num(obj, "TotalAmt")
+	if total is None:
+		raise errors.required("TotalAmt")
+	total = q2(total)
+	if total < 0:
+		raise errors.business("A bill payment's TotalAmt can't be negative.", "TotalAmt")
+	obj["TotalAmt"] = total
+	pay_type = obj.get("PayType")
+	if blank(pay_type):
+		raise errors.required("PayType")
+	if pay_type not in PAY_TYPES:
+		raise errors.bad_enum("PayType", pay_type)
+	holder, key = PAY_TYPES[pay_type]
+	detail = obj.get(holder) if isinstance(obj.get(holder), dict) else None
+	if detail is None:
+		raise errors.required(f"{holder}.{key}")
+	account = _ref(ctx, detail, key, "Account", required=True)
+	wanted = ("Bank",) if pay_type == "Check" else ("Credit Card",)
+	if (account or {}).get("AccountType") not in wanted:
+		raise errors.business(
+			f"{holder}.{key} must be a {' or '.join(wanted)} account, not {(account or {}).get('AccountType')}.",
+			f"{holder}.{key}",
+		)
+	obj.pop("CreditCardPayment" if pay_type == "Check" else "CheckPayment", None)
+	_txn_currency(ctx, obj, vendor)
+	payer = BILL_PAYER + str(old["Id"]) if old else None
+	previous = _payment_apps(co, payer) if payer else {}
+	apps: dict[str, Decimal] = {}
+	lines = obj.get("Line") or []
+	if not isinstance(lines, list) or not lines:
+		raise errors.required("Line")
+	for index, line in enumerate(lines):
+		amount = q2(_num(line, "Amount", f"Line[{index}].Amount") or ZERO)
+		line["Amount"] = amount
+		linked = line.get("LinkedTxn") or []
+		if not isinstance(linked, list) or len(linked) != 1:
+			raise errors.business(
+				"Each bill payment line must link exactly one transaction.", f"Line[{index}].LinkedTxn"
+			)
+		link = linked[0]
+		txn_type = link.get("TxnType")
+		if txn_type not in ("Bill", "VendorCredit"):
+			raise errors.bad_enum(f"Line[{index}].LinkedTxn.TxnType", txn_type)
+		txn_id = str(link.get("TxnId") or "")
+		target = co.get(txn_type, txn_id)
+		if target is None:
+			raise errors.bad_ref(txn_type, txn_id, f"Line[{index}].LinkedTxn.TxnId")
+		if ref_value(target.get("VendorRef")) != ref_value(obj.get("VendorRef")):
+			raise errors.business(
+				f"{txn_type} {target.get('DocNumber') or txn_id} belongs to another vendor.",
+				f"Line[{index}].LinkedTxn",
+			)
+		if amount < 0:
+			raise errors.business("An amount applied can't be negative.", "Line.Amount")
+		link["TxnId"] = target["Id"]
+		app_key = f"{txn_type}:{target['Id']}"
+		apps[app_key] = apps.get(app_key, ZERO) + amount
+	for app_key, amount in apps.items():
+		entity, txn_id = app_key.split(":")
+		target = co.get(entity, txn_id)
+		open_balance = (target.get("Balance") or ZERO) + previous.get(app_key, ZERO)
+		if amount > open_balance:
+			raise errors.business(
+				f"The amount applied ({amount}) is more than the open balance ({open_balance}) of {entity} "
+				f"{target.get('DocNumber') or txn_id}.",
+				"Line.Amount",
+			)
+	applied = sum((v for k, v in apps.items() if k.startswith("Bill:")), ZERO) - sum(
+		(v for k, v in apps.items() if k.startswith("VendorCredit:")), ZERO
+	)
+	if applied > total:
+		raise errors.business(
+			f"The amount applied to bills ({applied}) is more than the bill payment's TotalAmt ({total}).",
+			"TotalAmt",
+		)
+	_line_ids_simple(lines)
+	obj["Line"] = lines
+	if ref_value(obj.get("APAccountRef")) is None:
+		obj["APAccountRef"] = {"value": co.accounts["ap"]}
+	_ref(ctx, obj, "APAccountRef", "Account")
+	ctx.after.append(lambda saved: _apply_bill_payment(ctx, saved["Id"], apps))
+
+
+def _apply_bill_payment(ctx: Ctx, payment_id: str, apps: dict[str, Decimal]) -> None:
+	"""Replace what a bill payment applies, then recompute and re-save every bill / vendor credit it touches."""
+	co = ctx.co
+	payer = BILL_PAYER + str(payment_id)
+	touched = set(apps)
+	for key, by_payer in co.applications.items():
+		if payer in by_payer:
+			touched.add(key)
+			del by_payer[payer]
+	for key, amount in apps.items():
+		co.applications.setdefault(key, {})[payer] = amount
+	for key in sorted(touched):
+		entity, txn_id = key.split(":")
+		target = co.get(entity, txn_id)
+		if target is None:
+			continue
+		updated = copy.deepcopy(target)
+		_purchase_balance(ctx, entity, updated)
+		if (updated.get("Balance"), updated.get("LinkedTxn")) != (
+			target.get("Balance"),
+			target.get("LinkedTxn"),
+		):
+			co.save(entity, updated, ctx.now, new=False)
+			ctx.event(entity, txn_id, "Update")
 
 
 def _time_activity(ctx: Ctx, obj: dict, old: dict | None) -> None:
@@ -1101,6 +1296,8 @@ def _time_activity(ctx: Ctx, obj: dict, old: dict | None) -> None:
 		obj["BillableStatus"] = "NotBillable"
 	elif status not in ("Billable", "NotBillable", "HasBeenBilled"):
 		raise errors.bad_enum("BillableStatus", status)
+	if obj["BillableStatus"] == "Billable" and ref_value(obj.get("CustomerRef")) is None:
+		raise errors.required("CustomerRef")  # billable time is billed to a customer
 	_len(obj, "Description", 4000)
 	for key in ("Hours", "Minutes", "BreakHours", "BreakMinutes"):
 		value = _num(obj, key)
@@ -1127,6 +1324,8 @@ def _prepare(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 		_deposit(ctx, obj, old)
 	elif entity in PURCHASE_ENTITIES:
 		_purchase(ctx, entity, obj, old)
+	elif entity == "BillPayment":
+		_bill_payment(ctx, obj, old)
 	elif entity == "TimeActivity":
 		_time_activity(ctx, obj, old)
 
@@ -1259,8 +1458,9 @@ def _has_payments(ctx: Ctx, entity: str, entity_id: str) -> bool:
 
 
 def void(ctx: Ctx, entity: str, body: dict) -> dict:
-	"""Void: the transaction keeps its number; amounts become zero and PrivateNote "Voided"."""
-	if entity not in ("Invoice", "Payment", "CreditMemo", "Bill", "Deposit"):
+	"""Void: the transaction keeps its number; amounts become zero and PrivateNote "Voided". A Bill cannot be
+	voided through the API (Intuit: delete it instead)."""
+	if entity not in ("Invoice", "Payment", "CreditMemo", "BillPayment", "Deposit"):
 		raise errors.unsupported(f"Operation Void is not supported for {entity}.")
 	old = _current(ctx, entity, body)
 	if entity in ("Invoice", "CreditMemo") and _has_payments(ctx, entity, old["Id"]):
@@ -1279,6 +1479,8 @@ def void(ctx: Ctx, entity: str, body: dict) -> dict:
 	_zero_lines(obj)
 	if entity == "Payment":
 		ctx.after.append(lambda saved: _apply_payment(ctx, saved["Id"], {}))
+	if entity == "BillPayment":  # its bills are open again
+		ctx.after.append(lambda saved: _apply_bill_payment(ctx, saved["Id"], {}))
 	if entity == "Deposit":  # a voided deposit puts its payments back into Undeposited Funds
 		ctx.after.append(lambda saved: _release_deposited(ctx.co, saved["Id"]))
 	saved = ctx.co.save(entity, obj, ctx.now, new=False)
@@ -1308,6 +1510,15 @@ def delete(ctx: Ctx, entity: str, body: dict) -> dict:
 				"This payment has been deposited; it can't be deleted.",
 			)
 		_apply_payment(ctx, old["Id"], {})
+	if entity in ("Bill", "VendorCredit") and co.applications.get(f"{entity}:{old['Id']}"):
+		raise Fault(
+			"6540",
+			"A business validation error has occurred while processing your request",
+			f"Business Validation Error: This {entity} has bill payments applied to it. Delete or void the bill "
+			"payments first.",
+		)
+	if entity == "BillPayment":
+		_apply_bill_payment(ctx, old["Id"], {})
 	if entity == "Deposit":
 		_release_deposited(co, old["Id"])
 	co.remove(entity, old["Id"], ctx.now)

@@ -58,6 +58,12 @@ _FIELDS = {
 	"Bill": _TXN
 	+ " VendorRef APAccountRef TotalAmt HomeTotalAmt Balance HomeBalance VendorAddr SalesTermRef DueDate "
 	"GlobalTaxCalculation TxnTaxDetail AttachableRef",
+	"VendorCredit": _TXN
+	+ " VendorRef APAccountRef TotalAmt HomeTotalAmt Balance GlobalTaxCalculation TxnTaxDetail "
+	"AttachableRef",
+	"BillPayment": _TXN
+	+ " VendorRef APAccountRef TotalAmt PayType CheckPayment CreditCardPayment ProcessBillPayment "
+	"TxnStatus",
 	"TimeActivity": "TxnDate NameOf EmployeeRef VendorRef OtherNameRef CustomerRef ItemRef ClassRef DepartmentRef "
 	"PayrollItemRef BillableStatus Taxable HourlyRate CostRate Hours Minutes BreakHours BreakMinutes StartTime "
 	"EndTime Description TransactionLocationType ProjectRef AttachableRef",
@@ -81,6 +87,8 @@ _READONLY = {
 	"Deposit": "TotalAmt HomeTotalAmt",
 	"PurchaseOrder": "TotalAmt HomeTotalAmt",
 	"Bill": "TotalAmt HomeTotalAmt Balance HomeBalance",
+	"VendorCredit": "TotalAmt HomeTotalAmt Balance",
+	"BillPayment": "",
 	"TimeActivity": "",
 }
 READONLY: dict[str, frozenset[str]] = {

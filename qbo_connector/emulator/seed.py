@@ -62,6 +62,7 @@ ACCOUNTS = [
 	("office", "Office Expenses", "Expense", "OfficeGeneralAdministrativeExpenses"),
 	("opening_equity", "Opening Balance Equity", "Equity", "OpeningBalanceEquity"),
 	("retained", "Retained Earnings", "Equity", "RetainedEarnings"),
+	("credit_card", "Visa Business", "Credit Card", "CreditCard"),
 ]
 
 # Tax rates: (Name, RateValue); tax codes: (Name, [rate names], Taxable, TaxGroup). US adds TAX/NON pseudo-codes.

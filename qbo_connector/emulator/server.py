@@ -935,6 +935,12 @@ class EmulatorServer:
 	def add_customer(self, display_name: str, **kwargs: Any) -> dict:
 		return self.act("add_customer", display_name=display_name, **kwargs)
 
+	def add_vendor(self, display_name: str, **kwargs: Any) -> dict:
+		return self.act("add_vendor", display_name=display_name, **kwargs)
+
+	def add_employee(self, display_name: str, email: str | None = None, **kwargs: Any) -> dict:
+		return self.act("add_employee", display_name=display_name, email=email, **kwargs)
+
 	def rename_customer(self, customer_id: str, display_name: str, **kwargs: Any) -> dict:
 		return self.act("rename_customer", customer_id=customer_id, display_name=display_name, **kwargs)
 

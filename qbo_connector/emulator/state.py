@@ -31,6 +31,8 @@ TXN_ENTITIES = (
 	"Estimate",
 	"PurchaseOrder",
 	"Bill",
+	"VendorCredit",
+	"BillPayment",
 	"TimeActivity",
 )
 SETTINGS_ENTITIES = ("Preferences", "CompanyInfo")

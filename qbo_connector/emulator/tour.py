@@ -74,10 +74,14 @@ def emulator_config(emu: EmulatorServer, realm_id: str | None = None, **override
 			"Sales - QTC": ref("Account", "Sales of Product Income"),
 			"Bank Account - QTC": checking,
 			"Chase Checking - QTC": checking,
+			# purchases: each ERPNext expense account onto a QBO one (the rest: the default expense account)
+			"Cost of Goods Sold - QTC": ref("Account", "Cost of Goods Sold"),
+			"Office Maintenance Expenses - QTC": ref("Account", "Office Expenses"),
 		},
 		tax_map={"NY Sales Tax 8.875% - QTC": ny, "VAT 20% Included - QTC": twenty} if ny else {},
 		us_tax_code=ny,
 		default_income_account=services,
+		default_expense_account=ref("Account", "Uncategorized Expense"),
 		discount_account=ref("Account", "Discounts given"),
 		rounding_item=str(emu.add_item("Rounding", type="Service", realm_id=realm)["Id"]),
 	)
@@ -139,10 +143,23 @@ def run_tour(emu: EmulatorServer, fixtures: Path) -> MemoryStore:
 		if result.status in ("Warning", "Failed") or "rounding tolerance" in result.message:
 			_write(f"      {result.message}")
 
-	_write("Pushing Payment Entries")
+	_write("Pushing a quotation, a purchase order, purchase invoices (a bill, a debit note)")
+	for doctype in ("Quotation", "Purchase Order", "Purchase Invoice"):
+		for doc in sorted((d for d in docs if d["doctype"] == doctype), key=lambda d: d["name"]):
+			result = engine.push(doctype, doc["name"])
+			qbo = emu.get(result.qbo_entity, result.qbo_id) if result.qbo_id and result.qbo_entity else None
+			erp_total = abs(Decimal(str(doc.get("rounded_total") or doc["grand_total"])))
+			_write(
+				f"  {doc['name']:<24} {result.status:<8} -> {result.qbo_entity} {result.qbo_id}  ERPNext "
+				f"{erp_total}  QBO {qbo.get('TotalAmt') if qbo else '-'}"
+			)
+
+	_write("Pushing Payment Entries (received from customers, paid to a supplier)")
 	for doc in (d for d in docs if d["doctype"] == PAYMENT_ENTRY):
 		result = engine.push(PAYMENT_ENTRY, doc["name"])
-		_write(f"  {doc['name']:<24} {result.status:<8} -> Payment {result.qbo_id}  {result.message}")
+		_write(
+			f"  {doc['name']:<24} {result.status:<8} -> {result.qbo_entity} {result.qbo_id}  {result.message}"
+		)
 
 	link = store.get_link(emu.realm_id, SALES_INVOICE, "ACC-SINV-2026-00010")
 	if link and link.qbo_id:

@@ -118,3 +118,17 @@ class MappingContext:
 	automated_sales_tax: bool = False
 	item_income_accounts: dict[str, str] = field(default_factory=dict)
 	account_item_refs: dict[str, str] = field(default_factory=dict)
+	# Purchases (mapping/purchase.py, bill_payment.py): the supplier's QBO Vendor, the QBO expense account each
+	# linked item books to, the connection's Default Expense and Payables accounts, a purchase order's ship-to
+	# address (QBO PhysicalAddress), the QBO ids and open balances of the purchase invoices a payment pays,
+	# and the QBO AccountType of the account a supplier payment is paid from (Bank: a check; Credit Card).
+	vendor_ref: str | None = None
+	item_expense_accounts: dict[str, str] = field(default_factory=dict)
+	expense_account_ref: str | None = None
+	payables_account_ref: str | None = None
+	ship_address: dict[str, str] | None = None
+	bill_refs: dict[str, str] = field(default_factory=dict)
+	bill_balances: dict[str, Decimal] = field(default_factory=dict)
+	payment_account_type: str | None = None
+	# Time (mapping/time.py): the worker's QBO Employee, from the Employee map.
+	employee_ref: str | None = None

@@ -36,6 +36,8 @@ FITTING_ACCOUNT_TYPES: dict[str, tuple[str, ...]] = {
 	"Deposit": ("Bank", "Other Current Asset"),
 	"Rounding": ("Income", "Other Income", "Expense", "Other Expense"),
 	"Bank": ("Bank",),
+	"Expense": ("Expense", "Other Expense", "Cost of Goods Sold"),
+	"Payable": ("Accounts Payable",),
 }
 
 

@@ -56,6 +56,7 @@ from qbo_connector.sync.store import (
 	ITEM,
 	PAYMENT_ENTRY,
 	SALES_INVOICE,
+	SUPPLIER,
 	TXN_DATE_INVOICE_PERIOD,
 	TXN_DATE_POSTING,
 	CompanyMode,
@@ -110,12 +111,15 @@ CONNECTION_FIELDS = (
 	"auto_push_hours",
 	"pull_interval_minutes",
 	"create_deposits",
+	"attach_invoice_pdf",
 	"deposit_bank_account",
 	"invoice_number_prefix",
 	"default_item",
 	"default_tax_code",
 	"payments_deposit_account",
 	"default_income_account",
+	"default_expense_account",
+	"payables_account",
 	"discount_account",
 	"rounding_item",
 	"us_tax_code",
@@ -131,6 +135,16 @@ CONNECTION_FIELDS = (
 	"facts_refreshed_at",
 	"tax_code_rates",
 )
+# The document kinds' switches (sync/kinds): each is a Check on QBO Connection named like the
+# ConnectionConfig attribute it fills.
+KIND_SWITCHES = tuple(
+	name
+	for name in dict.fromkeys(
+		name for kind in kinds.KINDS for name in (kind.switch, kind.submit_switch) if name
+	)
+	if name not in CONNECTION_FIELDS
+)
+CONNECTION_FIELDS = CONNECTION_FIELDS + KIND_SWITCHES
 LINK_FIELDS = (
 	"name",
 	"realm_id",
@@ -244,7 +258,7 @@ class FrappeStore:
 				fetched_at=from_db_datetime(row.facts_refreshed_at),
 				tax_codes=tax_codes_from_json(row.tax_code_rates),
 			)
-		return ConnectionConfig(
+		config = ConnectionConfig(
 			company=company,
 			realm_id=str(row.realm_id),
 			enabled=bool(row.enabled),
@@ -258,6 +272,7 @@ class FrappeStore:
 			auto_push_hours=float(row.auto_push_hours or 0),
 			pull_interval_minutes=int(row.pull_interval_minutes or 0),
 			create_deposits=bool(row.create_deposits),
+			attach_invoice_pdf=bool(row.attach_invoice_pdf),
 			deposit_bank_account=row.deposit_bank_account or None,
 			doc_number_prefix=row.invoice_number_prefix or "",
 			default_item=row.default_item or None,
@@ -265,6 +280,8 @@ class FrappeStore:
 			deposit_account=row.payments_deposit_account or None,
 			# The connection's own pickers win; the Account Map's default rows are the fallback.
 			default_income_account=row.default_income_account or get_default_account(company, "Income"),
+			default_expense_account=row.default_expense_account or None,
+			payables_account=row.payables_account or None,
 			discount_account=row.discount_account or get_default_account(company, "Discount"),
 			rounding_item=row.rounding_item or None,
 			us_tax_code=row.us_tax_code or None,
@@ -274,6 +291,9 @@ class FrappeStore:
 			tax_map=get_tax_map(company),
 			company_mode=mode,
 		)
+		for name in KIND_SWITCHES:
+			setattr(config, name, bool(row.get(name)))
+		return config
 
 	def save_company_mode(self, company: str, mode: CompanyMode) -> None:
 		from qbo_connector.qbo_connector.client import US_NAMES
@@ -853,6 +873,43 @@ class FrappeStore:
 		doc.territory = doc.territory or _default_territory()
 		return self._save_master(doc)
 
+	def upsert_supplier(
+		self,
+		company: str,
+		data: dict[str, Any],
+		name: str | None = None,
+		adopt: Callable[[str], bool] | None = None,
+	) -> str:
+		if name is None and data.get("supplier_name"):
+			matches = frappe.get_all(SUPPLIER, filters={"supplier_name": data["supplier_name"]}, pluck="name")
+			name = next((match for match in matches if adopt is None or adopt(match)), None)
+		if name is not None and frappe.db.exists(SUPPLIER, name):
+			doc = frappe.get_doc(SUPPLIER, name)
+			self._apply(doc, data, skip=("email_id", "mobile_no", "supplier_name"))
+			if doc.get("supplier_name") != data.get("supplier_name") and data.get("supplier_name"):
+				doc.supplier_name = data["supplier_name"]
+			return self._save_master(doc)
+		doc = frappe.new_doc(SUPPLIER)
+		self._apply(doc, data, skip=("email_id", "mobile_no"))
+		doc.supplier_group = doc.supplier_group or _default_supplier_group()
+		return self._save_master(doc)
+
+	def find_employees(self, company: str, email: str | None, name: str | None) -> list[tuple[str, str]]:
+		base = {"company": company, "status": "Active"}
+		if email:
+			found: dict[str, None] = {}
+			for field in ("company_email", "personal_email", "prefered_email", "user_id"):
+				for employee in frappe.get_all("Employee", filters={**base, field: email}, pluck="name"):
+					found.setdefault(employee)
+			if found:
+				return [(employee, "e-mail") for employee in sorted(found)]
+		if name:
+			found_names = frappe.get_all(
+				"Employee", filters={**base, "employee_name": " ".join(name.split())}, pluck="name"
+			)
+			return [(employee, "name") for employee in sorted(found_names)]
+		return []
+
 	def upsert_item(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
 		if name is None and data.get("item_code") and frappe.db.exists(ITEM, data["item_code"]):
 			name = data["item_code"]
@@ -947,6 +1004,27 @@ class FrappeStore:
 		entry.flags[FROM_PULL_FLAG] = True
 		return entry
 
+	def attach_file(self, doctype: str, name: str, filename: str, content: bytes) -> str:
+		existing = frappe.db.get_value(
+			"File", {"attached_to_doctype": doctype, "attached_to_name": name, "file_name": filename}, "name"
+		)
+		if existing:
+			return existing
+		file = frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": filename,
+				"attached_to_doctype": doctype,
+				"attached_to_name": name,
+				"is_private": 1,
+				"content": content,
+			}
+		)
+		file.flags.ignore_permissions = True
+		file.insert()
+		self.commit()
+		return file.name
+
 	def flag_qbo_state(self, doctype: str, name: str, state: str, message: str) -> None:
 		if not frappe.db.exists(doctype, name):
 			return
@@ -1040,6 +1118,14 @@ def _default_territory() -> str:
 		frappe.db.get_single_value("Selling Settings", "territory")
 		or frappe.db.get_value("Territory", {"is_group": 0}, "name", order_by="lft")
 		or frappe.db.get_value("Territory", {}, "name", order_by="lft")
+	)
+
+
+def _default_supplier_group() -> str:
+	return (
+		frappe.db.get_single_value("Buying Settings", "supplier_group")
+		or frappe.db.get_value("Supplier Group", {"is_group": 0}, "name", order_by="lft")
+		or frappe.db.get_value("Supplier Group", {}, "name", order_by="lft")
 	)
 
 

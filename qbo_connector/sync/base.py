@@ -170,8 +170,8 @@ class Attempt:
 		now = self.engine.clock()
 		retry_at = None
 		fingerprint = None
-		if status == "Failed":
-			if retryable:
+		if status == "Failed" or (status == "Skipped" and code):
+			if status == "Failed" and retryable:
 				retry_at = next_retry_at(now, self.entry.attempts, self.engine.backoff)
 			elif self.fingerprint is not None:
 				try:
@@ -424,6 +424,8 @@ class EngineBase:
 			deposit_account_ref=config.deposit_account,
 			tax_codes=mode.tax_codes,
 			automated_sales_tax=mode.automated_sales_tax,
+			expense_account_ref=config.default_expense_account,
+			payables_account_ref=config.payables_account,
 		)
 
 	def waits_for_a_fix(self, entry: LogEntry) -> bool:
@@ -447,6 +449,9 @@ class EngineBase:
 		party = kind.party_name(doc) if kind is not None and kind.party is not None else None
 		if kind is not None and kind.party is not None and party:
 			parts.append((self.store.get_doc(kind.party.doctype, party) or {}).get("modified"))
+			if kind.party.map is None and config is not None:  # a party only ever mapped (the Employee map)
+				mapped = self.store.get_link(config.realm_id, kind.party.doctype, party)
+				parts.append((mapped.qbo_id, mapped.state) if mapped else None)
 		if kind is not None:
 			for code in sorted(kind.item_codes(doc)):
 				parts.append((code, (self.store.get_doc(ITEM, code) or {}).get("modified")))
@@ -465,6 +470,8 @@ class EngineBase:
 					config.rounding_item,
 					config.deposit_account,
 					config.doc_number_prefix,
+					config.default_expense_account,
+					config.payables_account,
 				)
 			)
 		return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]

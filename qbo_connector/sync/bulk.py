@@ -112,8 +112,11 @@ class BulkMixin(PushMixin):
 		doc = self.store.get_doc(doctype, name)
 		config = self.store.get_config(doc["company"]) if doc and doc.get("company") else None
 		link = self.store.get_link(config.realm_id, doctype, name) if config else None
-		if self._guard(doctype, name, doc, config) or (
-			link is not None and (link.state != "pending" or link.origin == "pull")
+		kind = kinds.of(doctype, doc)
+		if (
+			self._guard(doctype, name, doc, config)
+			or (link is not None and (link.state != "pending" or link.origin == "pull"))
+			or (kind is not None and kind.rows)  # several QBO objects: the single push sends them one by one
 		):
 			summary.add(self._push(doctype, name))
 			return None
@@ -209,7 +212,7 @@ class BulkMixin(PushMixin):
 		found: dict[str, dict[str, Any]] = {}
 		by_entity: dict[str, list[_Prepared]] = {}
 		for p in items:
-			if p.mapped.body.get("DocNumber"):
+			if p.mapped.body.get("DocNumber") and self.finds_by_number(p.doc):
 				by_entity.setdefault(p.mapped.entity, []).append(p)
 			else:
 				obj = self.lookup(client, p.mapped, p.doc)
@@ -266,7 +269,11 @@ class BulkMixin(PushMixin):
 			for kind in enabled:
 				for name in self.store.list_unsynced(company, doctype, cutoff, kind.list_filters()):
 					listed.setdefault(name)
-			names = [name for name in listed if name not in waiting]
+			names = [
+				name
+				for name in listed
+				if name not in waiting and not self._skipped_unchanged(config, doctype, name, enabled)
+			]
 			if not names:
 				continue
 			part = self.push_many(doctype, names)
@@ -275,6 +282,18 @@ class BulkMixin(PushMixin):
 			total.results.extend(part.results)
 			total.log_id = part.log_id
 		return total
+
+	def _skipped_unchanged(
+		self, config: ConnectionConfig, doctype: str, name: str, enabled: list[kinds.Kind]
+	) -> bool:
+		"""A document skipped by rule (a timesheet of an unmapped person) whose document and map are unchanged
+		since: auto-push would only write the same Skipped row every hour."""
+		if not any(kind.party is not None and kind.party.map is None for kind in enabled):
+			return False
+		entry = self.store.last_attempt(config.realm_id, "push", doctype, name)
+		if entry is None or entry.status != "Skipped" or not entry.error_code or not entry.doc_fingerprint:
+			return False
+		return self.fingerprint(config, doctype, name) == entry.doc_fingerprint
 
 	@staticmethod
 	def pushable(config: ConnectionConfig) -> dict[str, list[kinds.Kind]]:

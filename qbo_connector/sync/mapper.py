@@ -33,6 +33,25 @@ class Mapped:
 	deposit_to: str | None = None  # payments: QBO bank Account id a Deposit moves it to (create_deposits)
 	# Header fields sent as a sparse update when they change after submit (the kind's updatable).
 	updatable: tuple[str, ...] = ()
+	# How a create whose answer was lost is recognised: this text in marker_field (default: our name at the
+	# head of the PrivateNote); party_filterable False when QBO cannot query the entity by its party.
+	marker: str | None = None
+	marker_field: str = "PrivateNote"
+	party_filterable: bool = True
+	# A document that becomes several QBO objects (a timesheet's time logs): one Part each, created and
+	# linked one by one; the first is linked to the document itself, the others to their rows.
+	parts: list[Part] = field(default_factory=list)
+	# (engine, client, link) -> a sentence: a step after the object is in QBO, done once (the invoice PDF)
+	after: Any = None
+
+
+@dataclass
+class Part:
+	"""One QBO object of a document that makes several, and the ERPNext record its link is keyed by."""
+
+	doctype: str
+	name: str
+	mapped: Mapped
 
 
 def map_document(doctype: str, doc: dict[str, Any], ctx: MappingContext) -> Mapped:

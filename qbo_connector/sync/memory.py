@@ -25,6 +25,7 @@ from .store import (
 	CUSTOMER,
 	ITEM,
 	PAYMENT_ENTRY,
+	SUPPLIER,
 	CompanyMode,
 	ConnectionConfig,
 	Link,
@@ -56,6 +57,7 @@ class MemoryStore:
 		self._locks: dict[str, threading.Lock] = {}
 		self._pulled_payments: dict[str, str] = {}
 		self._name_seq = itertools.count(1)
+		self._files: dict[tuple[str, str], dict[str, bytes]] = {}
 
 	# -- seeding (not part of the protocol) ---------------------------------------------------------------
 	def add_config(self, config: ConnectionConfig) -> None:
@@ -367,8 +369,45 @@ class MemoryStore:
 	) -> str:
 		return self._upsert(CUSTOMER, data, name, "customer_name", adopt)
 
+	def upsert_supplier(
+		self,
+		company: str,
+		data: dict[str, Any],
+		name: str | None = None,
+		adopt: Callable[[str], bool] | None = None,
+	) -> str:
+		return self._upsert(SUPPLIER, data, name, "supplier_name", adopt)
+
 	def upsert_item(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
 		return self._upsert(ITEM, data, name, "item_code")
+
+	def find_employees(self, company: str, email: str | None, name: str | None) -> list[tuple[str, str]]:
+		with self._mutex:
+			people = [
+				doc
+				for (doctype, _), doc in self._docs.items()
+				if doctype == "Employee"
+				and doc.get("company") in (None, company)
+				and (doc.get("status") or "Active") == "Active"
+			]
+			if email:
+				fields = ("company_email", "personal_email", "prefered_email", "user_id")
+				found = [
+					doc["name"]
+					for doc in people
+					if any(str(doc.get(f) or "").strip().casefold() == email.casefold() for f in fields)
+				]
+				if found:
+					return [(employee, "e-mail") for employee in sorted(found)]
+			if name:
+				found = [
+					doc["name"]
+					for doc in people
+					if " ".join(str(doc.get("employee_name") or "").split()).casefold()
+					== " ".join(name.split()).casefold()
+				]
+				return [(employee, "name") for employee in sorted(found)]
+			return []
 
 	def create_payment_entry(self, company: str, data: dict[str, Any], qbo_payment_id: str) -> str:
 		with self._mutex:
@@ -390,6 +429,16 @@ class MemoryStore:
 						float(inv["outstanding_amount"]) - float(ref.get("allocated_amount") or 0), 2
 					)
 			return name
+
+	def attach_file(self, doctype: str, name: str, filename: str, content: bytes) -> str:
+		with self._mutex:
+			self._files.setdefault((doctype, name), {}).setdefault(filename, bytes(content))
+			return filename
+
+	def files(self, doctype: str, name: str) -> dict[str, bytes]:
+		"""Files attached to a document (tests)."""
+		with self._mutex:
+			return dict(self._files.get((doctype, name), {}))
 
 	def flag_qbo_state(self, doctype: str, name: str, state: str, message: str) -> None:
 		with self._mutex:

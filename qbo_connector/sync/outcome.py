@@ -49,6 +49,17 @@ class SyncError(Exception):
 		super().__init__(message)
 
 
+class SkipDocument(Exception):
+	"""A document that is not sent, by rule, until something outside it changes (a timesheet of a person the
+	Employee map does not know): the attempt ends Skipped, with this code and message, before anything is
+	written; the scheduler's auto-push leaves it alone until the document or its map changes."""
+
+	def __init__(self, code: str, message: str) -> None:
+		self.code = code
+		self.message = message
+		super().__init__(message)
+
+
 LINK_CONFLICT_CODE = "LINK_CONFLICT"
 
 

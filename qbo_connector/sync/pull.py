@@ -1,6 +1,6 @@
 """QBO -> ERPNext: CDC pull since a watermark, webhooks, and the per-object rules both share.
 
-- Customers and Service/NonInventory items are upserted. One made inactive (QBO's "delete" of a name) is
+- Customers, vendors (as Suppliers) and Service/NonInventory items are upserted. One made inactive (QBO's "delete" of a name) is
   disabled in ERPNext, and enabled again when QBO reactivates it; an inactive one ERPNext never had is not
   created (counted in the pull's row). Every full query asks for inactive names too (`Active IN (true,false)`):
   without it QBO answers active ones only, and a long gap would hide every name made inactive meanwhile.
@@ -8,7 +8,8 @@
   it is never created twice; payments we pushed ourselves come back through CDC and are skipped (no echo).
   When that QBO payment is voided or deleted, its Payment Entry is cancelled (switch cancel_pulled_payments,
   else flagged); a payment ERPNext pushed that is voided or deleted in QBO is flagged, never cancelled.
-- A pushed invoice voided or deleted in QBO is flagged on the ERPNext invoice, never cancelled.
+- A pushed invoice (or estimate, purchase order, bill, vendor credit, bill payment: every entity a document
+  kind makes, sync/kinds) voided or deleted in QBO is flagged on the ERPNext document, never cancelled.
 - A failed row names the ERPNext record its QBO object concerns, when there is one.
 - The watermark moves only after the rows before it were applied; a failed row holds it back.
 - Every object is compared with what was last applied (SyncToken, LastUpdatedTime), so duplicate and
@@ -21,23 +22,34 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from qbo_connector.mapping.vendor import qbo_vendor_to_erpnext
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo.errors import NotFoundError, QBOError
 from qbo_connector.qbo.query import Query
 from qbo_connector.qbo.webhooks import WebhookEvent
 
-from . import ids
+from . import ids, kinds
 from .base import Attempt, EngineBase, money, parse_time, updated_at
 from .identity import adoption_guard, free_item_code, passed_over_note
 from .mapper import customer_to_erpnext, item_to_erpnext, payment_to_erpnext
 from .outcome import PullResult, SyncError, SyncResult
 from .push import _note_head, is_voided
-from .store import CUSTOMER, ITEM, PAYMENT_ENTRY, SALES_INVOICE, ConnectionConfig, Link, LogEntry
+from .store import CUSTOMER, ITEM, PAYMENT_ENTRY, SALES_INVOICE, SUPPLIER, ConnectionConfig, Link, LogEntry
 
 logger = logging.getLogger(__name__)
 
+# Transactions a kind pushes, whose changes in QBO are noted or flagged (payments have rules of their own).
+PUSHED_ENTITIES = tuple(
+	dict.fromkeys(
+		entity for kind in kinds.KINDS if kind.watched for entity in kind.entities if entity != "Payment"
+	)
+)
 # Applied in this order: payments need their customers and invoices known first.
-PULL_ENTITIES = ("Customer", "Item", "Invoice", "CreditMemo", "Payment")
+PULL_ENTITIES = ("Customer", "Vendor", "Employee", "Item", *PUSHED_ENTITIES, "Payment")
+EMPLOYEE = "Employee"
+EMAIL_FIELDS = ("company_email", "personal_email", "prefered_email", "user_id")
+# QBO name-list entity -> the ERPNext master it becomes.
+MASTERS = {"Customer": CUSTOMER, "Vendor": SUPPLIER, "Item": ITEM}
 PULLED_ITEM_TYPES = ("Service", "NonInventory")
 # Name-list entities: QBO's query answers only active ones unless the WHERE asks about Active.
 NAME_LIST_ENTITIES = ("Customer", "Item", "Vendor", "Employee")
@@ -226,11 +238,11 @@ class PullMixin(EngineBase):
 		at.response = obj
 		at.subject = self._subject(config, entity, str(obj.get("Id")))
 		with self.store.lock(f"{config.realm_id}:qbo:{entity}:{obj.get('Id')}"):
-			if entity == CUSTOMER:
-				return self._apply_customer(at, config, obj)
-			if entity == ITEM:
-				return self._apply_item(at, config, obj)
-			if entity in ("Invoice", "CreditMemo"):
+			if entity in MASTERS:
+				return self._apply_name(at, config, MASTERS[entity], obj, entity)
+			if entity == EMPLOYEE:
+				return self._apply_employee(at, config, obj)
+			if entity in PUSHED_ENTITIES:
 				return self._apply_invoice(at, config, entity, obj)
 			if entity == "Payment":
 				return self._apply_payment(at, config, obj)
@@ -249,7 +261,7 @@ class PullMixin(EngineBase):
 		"""A customer or item inactive (or deleted) in QBO that ERPNext never had is not created: a disabled
 		copy of a name QBO retired would only be noise, and adopting a same-named ERPNext record to disable
 		it could disable the wrong one."""
-		if entity not in (CUSTOMER, ITEM) or not is_inactive(obj):
+		if (entity not in MASTERS and entity != EMPLOYEE) or not is_inactive(obj):
 			return None
 		if self.store.find_link(config.realm_id, entity, str(obj.get("Id"))) is not None:
 			return None
@@ -261,7 +273,12 @@ class PullMixin(EngineBase):
 		link = self.store.find_link(config.realm_id, entity, qbo_id)
 		if entity == ITEM and obj.get("status") != "Deleted" and obj.get("Type") not in PULLED_ITEM_TYPES:
 			return f"Item {qbo_id} is {obj.get('Type')}; only Service and NonInventory items are pulled."
-		if entity in ("Invoice", "CreditMemo"):
+		if entity == EMPLOYEE:
+			if not config.push_timesheets:
+				return "Employees are pulled for the Employee map only while timesheets are sent."
+			if link is None and not self._employee_matches(config, obj):
+				return f"QuickBooks employee {qbo_id} matches no ERPNext employee by e-mail or name."
+		if entity in PUSHED_ENTITIES:
 			if link is None:
 				return f"{entity} {qbo_id} was not sent from ERPNext."
 			if link.state != "synced":
@@ -292,7 +309,7 @@ class PullMixin(EngineBase):
 	def _note_only(self, config: ConnectionConfig, entity: str, obj: dict[str, Any]) -> str | None:
 		"""A pushed invoice that changed in QBO without a change of total (a payment moved its Balance):
 		remember its SyncToken so our next sparse update is not stale, without a log row."""
-		if entity not in ("Invoice", "CreditMemo") or obj.get("status") == "Deleted" or is_voided(obj):
+		if entity not in PUSHED_ENTITIES or obj.get("status") == "Deleted" or is_voided(obj):
 			return None
 		link = self.store.find_link(config.realm_id, entity, str(obj.get("Id")))
 		if link is None or link.remote_total is None or money(obj.get("TotalAmt") or 0) != link.remote_total:
@@ -328,12 +345,17 @@ class PullMixin(EngineBase):
 		return self._apply_name(at, config, ITEM, obj)
 
 	def _apply_name(
-		self, at: Attempt, config: ConnectionConfig, doctype: str, obj: dict[str, Any]
+		self,
+		at: Attempt,
+		config: ConnectionConfig,
+		doctype: str,
+		obj: dict[str, Any],
+		entity: str | None = None,
 	) -> SyncResult:
-		"""A QBO customer or item onto its ERPNext record. Active state moves only on QBO's transitions: made
-		inactive (or deleted) -> disabled, reactivated -> enabled again; a record someone disabled in ERPNext
-		is not re-enabled by an ordinary change in QBO."""
-		entity = doctype  # Customer -> Customer, Item -> Item
+		"""A QBO customer, vendor or item onto its ERPNext record (Customer, Supplier, Item). Active state moves
+		only on QBO's transitions: made inactive (or deleted) -> disabled, reactivated -> enabled again; a
+		record someone disabled in ERPNext is not re-enabled by an ordinary change in QBO."""
+		entity = entity or doctype  # Customer -> Customer, Item -> Item, Vendor -> Supplier
 		kind = entity.lower()
 		link = self.store.find_link(config.realm_id, entity, str(obj["Id"]))
 		deleted = obj.get("status") == "Deleted"
@@ -345,21 +367,29 @@ class PullMixin(EngineBase):
 			)
 		data: dict[str, Any] | None = None
 		if not deleted:
-			data = customer_to_erpnext(obj) if doctype == CUSTOMER else item_to_erpnext(obj)
+			if doctype == CUSTOMER:
+				data = customer_to_erpnext(obj)
+			elif doctype == SUPPLIER:
+				data = qbo_vendor_to_erpnext(obj)
+			else:
+				data = item_to_erpnext(obj)
 			if data is None:
 				return at.finish(
 					"Skipped",
 					f"QuickBooks item {obj['Id']} is not a Service or NonInventory item.",
 					action="ignored",
 				)
-		upsert = self.store.upsert_customer if doctype == CUSTOMER else self.store.upsert_item
+		upsert = {
+			CUSTOMER: self.store.upsert_customer,
+			SUPPLIER: self.store.upsert_supplier,
+		}.get(doctype, self.store.upsert_item)
 		if link is None:
 			assert data is not None
 			# One QBO record per ERPNext record: never match a record already linked to another QBO object.
 			passed_over: list[str] = []
-			if doctype == CUSTOMER:
-				adopt = adoption_guard(self.store, config.realm_id, CUSTOMER, obj, passed_over)
-				name = self.store.upsert_customer(config.company, data, name=None, adopt=adopt)
+			if doctype in (CUSTOMER, SUPPLIER):
+				adopt = adoption_guard(self.store, config.realm_id, doctype, obj, passed_over)
+				name = upsert(config.company, data, name=None, adopt=adopt)
 			else:
 				data = free_item_code(self.store, config.realm_id, obj, data, passed_over)
 				name = self.store.upsert_item(config.company, data, name=None)
@@ -396,6 +426,68 @@ class PullMixin(EngineBase):
 			)
 		self._save_pull_link(config, doctype, name, entity, obj, link)
 		return at.finish("Success", f"Updated {label} from {source}.", action="updated")
+
+	@staticmethod
+	def _employee_name(obj: dict[str, Any]) -> str:
+		from qbo_connector.mapping.pull import active_name
+
+		display = active_name(obj, obj.get("DisplayName"))
+		parts = " ".join(str(obj.get(key) or "") for key in ("GivenName", "FamilyName")).strip()
+		return str(display or parts or "")
+
+	def _employee_matches(self, config: ConnectionConfig, obj: dict[str, Any]) -> list[tuple[str, str]]:
+		"""ERPNext employees of the company a QBO employee may be: by e-mail first, else by name."""
+		email = ((obj.get("PrimaryEmailAddr") or {}).get("Address") or "").strip()
+		return self.store.find_employees(config.company, email or None, self._employee_name(obj) or None)
+
+	def _apply_employee(self, at: Attempt, config: ConnectionConfig, obj: dict[str, Any]) -> SyncResult:
+		"""The Employee map: a QBO employee is linked to the one ERPNext employee of the same e-mail (else
+		name) that is linked to no other; a link, once made (here or by hand), is never moved by the pull. An
+		employee made inactive in QBO leaves the map until reactivated: their timesheets are not sent."""
+		realm, qbo_id = config.realm_id, str(obj["Id"])
+		name = self._employee_name(obj)
+		link = self.store.find_link(realm, EMPLOYEE, qbo_id)
+		if link is not None:
+			at.produced(link.doctype, link.name)
+			state = "deleted" if is_inactive(obj) else "synced"
+			self._save_pull_link(config, link.doctype, link.name, EMPLOYEE, obj, link, state=state)
+			what = (
+				"is inactive in QuickBooks: not used for timesheets" if state == "deleted" else "stays mapped"
+			)
+			return at.finish(
+				"Success",
+				f"QuickBooks employee {qbo_id} '{name}' is ERPNext Employee {link.name}; the map {what}.",
+				action="updated",
+			)
+		matches = self._employee_matches(config, obj)
+		free = [(employee, how) for employee, how in matches if self._employee_free(realm, employee, qbo_id)]
+		if len(free) != 1:
+			taken = [employee for employee, _how in matches if (employee, _how) not in free]
+			why = (
+				f"several ERPNext employees match ({', '.join(e for e, _ in free)})"
+				if free
+				else "no free match"
+			)
+			if taken and not free:
+				why = f"the matching ERPNext employees ({', '.join(taken)}) are mapped to other QuickBooks employees"
+			return at.finish(
+				"Warning",
+				f"QuickBooks employee {qbo_id} '{name}' was not mapped: {why}. Link the right ERPNext employee to it "
+				"in QBO Link.",
+				action="skipped",
+			)
+		employee, how = free[0]
+		self._save_pull_link(config, EMPLOYEE, employee, EMPLOYEE, obj, None)
+		at.produced(EMPLOYEE, employee)
+		return at.finish(
+			"Success",
+			f"Mapped ERPNext Employee {employee} to QuickBooks employee {qbo_id} '{name}' (same {how}).",
+			action="created",
+		)
+
+	def _employee_free(self, realm: str, employee: str, qbo_id: str) -> bool:
+		link = self.store.get_link(realm, EMPLOYEE, employee)
+		return link is None or link.qbo_id in (None, qbo_id)
 
 	def _apply_invoice(
 		self, at: Attempt, config: ConnectionConfig, entity: str, obj: dict[str, Any]

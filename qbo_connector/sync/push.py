@@ -42,7 +42,7 @@ from .deposit import DEPOSIT_KEY, DepositMixin
 from .identity import PEOPLE, name_lock_key, qbo_name, same_name
 from .kinds import Kind, Needs, Party
 from .mapper import Mapped, explain_difference, map_document
-from .outcome import INTERNAL_CODE, SyncError, SyncResult, classify, is_definitive
+from .outcome import INTERNAL_CODE, SkipDocument, SyncError, SyncResult, classify, is_definitive
 from .store import (
 	ITEM,
 	CompanyMode,
@@ -96,6 +96,7 @@ def describe_mode(mode: CompanyMode) -> str:
 
 INCOME_ACCOUNT_KEY = "IncomeAccountRef"  # kept in an item link's `pushed`: the QBO account its item books to
 PAYMENT_APPLIED_CODE = "6540"
+AFTER_KEY = "after"  # in a link's `pushed`: what Mapped.after did (the attached PDF's file name)
 
 
 def _ref(obj: dict[str, Any], key: str) -> str | None:
@@ -226,7 +227,10 @@ class PushMixin(DepositMixin):
 					f"{doc_label(doctype, name)} is {link.state} in QuickBooks; it is not sent again.",
 				)
 			client = self.client(realm)
-			mapped = self.prepare(client, config, doctype, doc)
+			try:
+				mapped = self.prepare(client, config, doctype, doc)
+			except SkipDocument as skip:
+				return at.finish("Skipped", skip.message, code=skip.code)
 			at.qbo_entity = mapped.entity
 			at.request = mapped.body
 			try:
@@ -562,6 +566,8 @@ class PushMixin(DepositMixin):
 		link: Link | None,
 	) -> SyncResult:
 		realm, name = config.realm_id, doc["name"]
+		if mapped.parts:
+			return self._write_parts(at, client, config, doctype, doc, mapped, link)
 		if link is not None and link.state == "synced" and link.qbo_id:
 			return self._update_linked(at, client, link, mapped)
 		if link is None:
@@ -587,6 +593,69 @@ class PushMixin(DepositMixin):
 		self._adopt(link, obj, mapped, pushed_from=mapped.body)
 		return self._created(at, link, obj, mapped)
 
+	def _write_parts(
+		self,
+		at: Attempt,
+		client: QBOClient,
+		config: ConnectionConfig,
+		doctype: str,
+		doc: dict[str, Any],
+		mapped: Mapped,
+		link: Link | None,
+	) -> SyncResult:
+		"""A document that becomes several QBO objects: each part the way one document is sent (a pending link
+		with its request id saved first; a pending one looked up before it is sent again; a synced one left
+		alone), in order, so a retry after a failure or a crash sends only what is missing."""
+		realm = config.realm_id
+		created: list[str] = []
+		kept: list[str] = []
+		for index, part in enumerate(mapped.parts):
+			key = (doctype, doc["name"]) if index == 0 else (part.doctype, part.name)
+			plink = link if index == 0 else self.store.get_link(realm, *key)
+			if plink is not None and plink.state in GONE_STATES:
+				continue
+			if plink is not None and plink.state == "synced" and plink.qbo_id:
+				kept.append(plink.qbo_id)
+				continue
+			if plink is None:
+				plink = Link(
+					realm_id=realm,
+					doctype=key[0],
+					name=key[1],
+					qbo_entity=part.mapped.entity,
+					request_id=ids.request_id(realm, key[0], key[1], ids.CREATE, 0),
+				)
+				self.store.save_link(plink)  # pending, BEFORE anything is sent
+			else:
+				found = self.lookup(client, part.mapped, doc)
+				if found is not None:
+					self._adopt(plink, found, part.mapped)
+					kept.append(plink.qbo_id or "")
+					self.note(
+						f"{part.mapped.entity} {found['Id']} found in QuickBooks after an interrupted attempt."
+					)
+					continue
+			obj = self.create(client, plink, part.mapped, doc)
+			self._adopt(plink, obj, part.mapped, pushed_from=part.mapped.body)
+			created.append(str(obj["Id"]))
+			if index == 0:
+				at.qbo_id = plink.qbo_id
+		at.qbo_id = at.qbo_id or (link.qbo_id if link else None) or (created or kept or [None])[0]
+		entity = mapped.entity
+		notes = f" Notes: {'; '.join(mapped.warnings)}" if mapped.warnings else ""
+		if not created:
+			return at.finish(
+				"Skipped",
+				f"Already in QuickBooks as {entity} {', '.join(kept)}; nothing changed.{notes}",
+				action="unchanged",
+			)
+		there = f"; {len(kept)} already there ({', '.join(kept)})" if kept else ""
+		return at.finish(
+			"Success",
+			f"Created {len(created)} {entity} ({', '.join(created)}) in QuickBooks{there}.{notes}",
+			action="created",
+		)
+
 	def create(self, client: QBOClient, link: Link, mapped: Mapped, doc: dict[str, Any]) -> dict[str, Any]:
 		"""Create with the link's requestid; a refusal frees the next attempt to use a fresh one."""
 		try:
@@ -597,13 +666,20 @@ class PushMixin(DepositMixin):
 				return found
 			self._next_generation(link)
 			number = mapped.body.get("DocNumber")
-			raise SyncError(
-				exc.code or "6140",
-				f"{doc_label(link.doctype, link.name)}: QuickBooks already has another {mapped.entity} numbered "
-				f"{number} that is not this document (another customer's, or entered in QuickBooks), so it was "
-				"not sent. Set an Invoice Number Prefix on the QuickBooks connection, or renumber that "
-				f"{mapped.entity} in QuickBooks, then retry this log (code {exc.code or '6140'}).",
-			) from exc
+			label = doc_label(link.doctype, link.name)
+			kind = kinds.of(link.doctype, doc)
+			if kind is not None and kind.number_taken:
+				message = kind.number_taken.format(
+					label=label, entity=mapped.entity, number=number, code=exc.code or "6140"
+				)
+			else:
+				message = (
+					f"{label}: QuickBooks already has another {mapped.entity} numbered {number} that is not this "
+					"document (another customer's, or entered in QuickBooks), so it was not sent. Set an Invoice "
+					f"Number Prefix on the QuickBooks connection, or renumber that {mapped.entity} in QuickBooks, "
+					f"then retry this log (code {exc.code or '6140'})."
+				)
+			raise SyncError(exc.code or "6140", message) from exc
 		except QBOError as exc:
 			if is_definitive(exc):
 				self._next_generation(link)
@@ -626,7 +702,8 @@ class PushMixin(DepositMixin):
 		link.last_synced = self.clock()
 		link.remote_total = money(obj.get("TotalAmt") or 0)
 		link.remote_updated = updated_at(obj)
-		kept = {k: v for k, v in link.pushed.items() if k == DEPOSIT_KEY}  # a deposit already attempted
+		# what was done after an earlier create (a deposit attempted, a PDF attached) is kept
+		kept = {k: v for k, v in link.pushed.items() if k in (DEPOSIT_KEY, AFTER_KEY)}
 		link.pushed = {**kept, **{k: source.get(k) for k in mapped.updatable if k in source}}
 		self.store.save_link(link)
 
@@ -669,6 +746,8 @@ class PushMixin(DepositMixin):
 	) -> SyncResult:
 		"""Finish a push row, depositing the payment first when the connection creates deposits. A failed
 		deposit fails the row (retryable when QBO may have been down) and says the payment itself is in."""
+		if mapped.after is not None and link.state == "synced" and not link.pushed.get(AFTER_KEY):
+			status, message, action = self._after(at, link, mapped, status, message, action)
 		if not self.needs_deposit(link, mapped):
 			return at.finish(status, message, action=action)
 		stack = self._local.__dict__.setdefault("stack", [])
@@ -698,6 +777,30 @@ class PushMixin(DepositMixin):
 			status, action = "Success", "deposited"
 			message = f"{mapped.entity} {link.qbo_id} was already in QuickBooks."
 		return at.finish(status, f"{message} {sentence}", action=action)
+
+	def _after(
+		self, at: Attempt, link: Link, mapped: Mapped, status: LogStatus, message: str, action: str
+	) -> tuple[LogStatus, str, str]:
+		"""What a kind does once its object is in QBO (attach the QBO invoice PDF), once per link: a failure
+		leaves the push itself standing, makes the row a Warning saying so, and is tried again by the next
+		push of the document (Push to QuickBooks, Sync Now)."""
+		assert mapped.after is not None
+		stack = self._local.__dict__.setdefault("stack", [])
+		stack.append(at)  # its HTTP exchanges belong on this row
+		try:
+			sentence = mapped.after(self, self.client(link.realm_id), link)
+		except Exception as exc:  # noqa: BLE001 - the document is in QBO; only the extra step failed
+			failure = classify(exc)
+			return "Warning", f"{message.rstrip('.')}. But {failure.message}", action
+		finally:
+			stack.pop()
+		if action == "unchanged":
+			return (
+				"Success",
+				f"{mapped.entity} {link.qbo_id} was already in QuickBooks. {sentence}",
+				"updated",
+			)
+		return status, f"{message} {sentence}", action
 
 	def _update_linked(
 		self, at: Attempt, client: QBOClient, link: Link, mapped: Mapped, note: str = ""
@@ -755,7 +858,7 @@ class PushMixin(DepositMixin):
 		body = mapped.body
 		key, party = party_ref(body)
 		rows: list[dict[str, Any]] = []
-		if body.get("DocNumber"):
+		if body.get("DocNumber") and self.finds_by_number(doc):
 			rows = self.rows(client, Query(mapped.entity).where("DocNumber", "=", body["DocNumber"]))
 			rows = [r for r in rows if _ours(r, party, key)]
 		if not rows:
@@ -764,14 +867,32 @@ class PushMixin(DepositMixin):
 			return None
 		return min(rows, key=lambda r: int(r["Id"]) if str(r["Id"]).isdigit() else 0)
 
+	@staticmethod
+	def finds_by_number(doc: dict[str, Any]) -> bool:
+		"""Whether a document's QBO object is found again by its DocNumber: not when the number is someone
+		else's (a bill carries the supplier's invoice number, which a bill typed into QBO may share)."""
+		kind = kinds.of(doc.get("doctype"), doc)
+		return kind is None or "DocNumber" in kind.lookup
+
 	def lookup_by_note(self, client: QBOClient, mapped: Mapped, doc: dict[str, Any]) -> list[dict[str, Any]]:
-		"""Objects of the party on the document's date whose PrivateNote starts with our marker."""
+		"""Objects of the party on the document's date whose PrivateNote starts with our marker (or whose
+		marker_field holds the mapping's own marker)."""
 		key, party = party_ref(mapped.body)
 		if not key or not party:
 			return []
-		query = Query(mapped.entity).where(key, "=", party)
+		query = Query(mapped.entity)
+		if mapped.party_filterable:
+			query.where(key, "=", party)
 		if mapped.body.get("TxnDate"):
 			query.where("TxnDate", "=", mapped.body["TxnDate"])
+		elif not mapped.party_filterable:
+			return []
+		if mapped.marker:
+			return [
+				r
+				for r in self.rows(client, query)
+				if mapped.marker in str(r.get(mapped.marker_field) or "") and _ours(r, party, key)
+			]
 		marker = f"ERPNext {doc.get('doctype')} {doc['name']}"
 		return [r for r in self.rows(client, query) if _note_head(r) == marker and _ours(r, party, key)]
 
@@ -875,6 +996,7 @@ class PushMixin(DepositMixin):
 		ctx: MappingContext,
 		doc: dict[str, Any],
 		table: str = "items",
+		skip: tuple[str, ...] = (),
 	) -> dict[str, str]:
 		"""QBO Item ids of the invoice's item codes: link, else an unlinked QBO item of the same Name
 		(adopted, and logged), else a new Service/NonInventory item; a Name linked to another ERPNext item
@@ -884,7 +1006,7 @@ class PushMixin(DepositMixin):
 		refs: dict[str, str] = {}
 		for position, row in enumerate(doc.get(table) or [], start=1):
 			code = row.get("item_code")
-			if not code or code in refs:
+			if not code or code in refs or any(row.get(field) for field in skip):
 				continue
 			with self.store.lock(f"{realm}:{ITEM}:{code}"):
 				link = self.store.get_link(realm, ITEM, code)
@@ -1099,7 +1221,8 @@ class PushMixin(DepositMixin):
 			# A deposited payment cannot be voided (6540): the deposit this connector made goes first.
 			removed = self.remove_deposit(client, link)
 			try:
-				return self._void(at, client, link, label, removed, kind)
+				result = self._void(at, client, link, label, removed, kind, rows=(config, doc))
+				return result
 			except Exception as exc:  # the row must also say the deposit is already gone
 				if not removed:
 					raise
@@ -1140,7 +1263,46 @@ class PushMixin(DepositMixin):
 			body["DocNumber"] = kind.number(doc, config)
 		if not body.get("DocNumber") and not party_id:
 			return None
+		located = kind.locate(doc, link.doctype, link.name) if kind.locate is not None else None
+		if located is not None:  # one object of several: its own date and marker
+			located.body.update({k: v for k, v in body.items() if k != "TxnDate" or not located.body.get(k)})
+			return self.lookup(client, located, doc)
 		return self.lookup(client, Mapped(entity=link.qbo_entity, body=body), doc)
+
+	def _cancel_rows(
+		self, client: QBOClient, config: ConnectionConfig, kind: Kind | None, doc: dict[str, Any] | None
+	) -> str:
+		"""Cancel the objects a document's rows became (a timesheet's other time logs) as its kind says; the
+		sentence for the log row. A row whose create may have landed is looked up first."""
+		if kind is None or not kind.rows or not kind.row_doctype or doc is None:
+			return ""
+		done: list[str] = []
+		for row in doc.get(kind.rows) or []:
+			link = self.store.get_link(config.realm_id, kind.row_doctype, str(row.get("name")))
+			if link is None or link.state in GONE_STATES:
+				continue
+			if link.state == "pending" or not link.qbo_id:
+				found = self._lookup_pending(client, config, kind.doctype, doc, link)
+				if found is None:
+					link.state = "voided"
+					self.store.save_link(link)
+					continue
+				link.qbo_id, link.sync_token, link.state = (
+					str(found["Id"]),
+					str(found.get("SyncToken")),
+					"synced",
+				)
+				self.store.save_link(link)
+			operation = kind.cancel[0]
+			obj = self._cancel_once(client, link, operation, kind)
+			link.state = "deleted" if obj.get("status") == "Deleted" else CANCEL_STATES[operation]
+			link.sync_token = str(obj.get("SyncToken", link.sync_token))
+			link.last_synced = self.clock()
+			self.store.save_link(link)
+			done.append(str(link.qbo_id))
+		if not done:
+			return ""
+		return f" Also {CANCEL_WORDS[CANCEL_STATES[kind.cancel[0]]].lower()} {kind.entity} {', '.join(done)}."
 
 	@staticmethod
 	def _kind_of_link(link: Link, doc: dict[str, Any] | None) -> Kind | None:
@@ -1155,6 +1317,7 @@ class PushMixin(DepositMixin):
 		label: str,
 		before: str = "",
 		kind: Kind | None = None,
+		rows: tuple[ConnectionConfig, dict[str, Any] | None] | None = None,
 	) -> SyncResult:
 		"""Cancel in QBO as the kind says, trying its operations in order: void; delete (a credit memo where
 		QBO does not void it, no 6540 involved; a bill, which QBO cannot void); or a sparse update that
@@ -1188,6 +1351,8 @@ class PushMixin(DepositMixin):
 		if state == "closed" and kind is not None:
 			how = " (" + ", ".join(f"{key} {value}" for key, value in kind.cancel_fields.items()) + ")"
 		message = f"{word} {link.qbo_entity} {link.qbo_id} in QuickBooks{how}."
+		if rows is not None:
+			message += self._cancel_rows(client, rows[0], kind, rows[1])
 		if kind is not None and kind.cancel_note:
 			message += f" {kind.cancel_note}"
 		return at.finish("Success", f"{before} {message}" if before else message, action=state)

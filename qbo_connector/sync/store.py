@@ -19,6 +19,7 @@ from qbo_connector.mapping.context import TaxCodeInfo
 SALES_INVOICE = "Sales Invoice"
 PAYMENT_ENTRY = "Payment Entry"
 CUSTOMER = "Customer"
+SUPPLIER = "Supplier"
 ITEM = "Item"
 
 # closed: the QBO object stays, closed by the cancel of its ERPNext document (a purchase order's POStatus
@@ -73,6 +74,13 @@ class ConnectionConfig:
 	txn_date_mode: str = TXN_DATE_POSTING
 	auto_push_hours: float = 0.0  # 0 = off
 	pull_interval_minutes: int = 15
+	# The switches of the document kinds (sync/kinds): each names its own.
+	push_quotations: bool = True  # Quotation -> Estimate
+	push_purchase_orders: bool = True  # Purchase Order -> PurchaseOrder
+	push_purchase_invoices: bool = True  # Purchase Invoice -> Bill, its return -> VendorCredit
+	push_supplier_payments: bool = True  # Payment Entry (Pay, to a Supplier) -> BillPayment
+	push_timesheets: bool = False  # Timesheet -> TimeActivity per time log (needs the Employee map first)
+	attach_invoice_pdf: bool = False  # after an invoice is pushed, QBO's PDF of it is attached in ERPNext
 	create_deposits: bool = False
 	deposit_bank_account: str | None = None  # QBO bank account id deposits go to
 	doc_number_prefix: str = ""
@@ -80,6 +88,10 @@ class ConnectionConfig:
 	default_tax_code: str | None = None  # QBO TaxCode id
 	deposit_account: str | None = None  # QBO DepositToAccountRef for payments (None = Undeposited Funds)
 	default_income_account: str | None = None  # QBO Account id for items created from ERPNext
+	default_expense_account: str | None = (
+		None  # QBO Account id for purchase lines whose account is not mapped
+	)
+	payables_account: str | None = None  # QBO APAccountRef of bills, vendor credits and bill payments
 	discount_account: str | None = None  # QBO Account id for DiscountLineDetail
 	rounding_item: str | None = None  # QBO Item id for ERPNext's rounding adjustment line
 	us_tax_code: str | None = None  # QBO TaxCode id of the US sales-tax group (TxnTaxCodeRef)
@@ -281,6 +293,21 @@ class Store(Protocol):
 		`adopt(name)`, when given, is asked before a match is adopted; a customer it refuses (linked to
 		another QBO customer) is left untouched and the next match, or a new customer, is taken instead."""
 
+	def upsert_supplier(
+		self,
+		company: str,
+		data: dict[str, Any],
+		name: str | None = None,
+		adopt: Callable[[str], bool] | None = None,
+	) -> str:
+		"""Create or update an ERPNext Supplier from a QBO Vendor, as upsert_customer does for customers
+		(match by supplier_name, adopt() asked first). Returns the ERPNext name."""
+
+	def find_employees(self, company: str, email: str | None, name: str | None) -> list[tuple[str, str]]:
+		"""(ERPNext Employee name, "e-mail" | "name") of the company's active employees a QBO employee may be:
+		those with the e-mail (company, personal, preferred or user e-mail, any case) when any has it, else
+		those of the same full name (any case). The Employee map's matching (the employee pull)."""
+
 	def upsert_item(self, company: str, data: dict[str, Any], name: str | None = None) -> str:
 		"""Create or update an ERPNext Item from QBO. `name` is the linked item code; None means: match the
 		item_code in data, else create. Returns the item code."""
@@ -295,6 +322,10 @@ class Store(Protocol):
 		source_exchange_rate. The store fills the rest (accounts, mode of payment) from company defaults,
 		and must keep its doc_events from pushing this entry back (the engine also refuses: its link says
 		origin "pull")."""
+
+	def attach_file(self, doctype: str, name: str, filename: str, content: bytes) -> str:
+		"""Attach a (private) file to an ERPNext document; a file of that name already attached to it is
+		kept, not doubled. Returns the file's name."""
 
 	def flag_qbo_state(self, doctype: str, name: str, state: str, message: str) -> None:
 		"""Mark an ERPNext document as voided/deleted in QBO (a visible flag; never cancels it)."""

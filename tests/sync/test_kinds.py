@@ -164,3 +164,13 @@ def test_the_engine_never_names_a_doctype() -> None:
 		words = _code_words(PACKAGE / "sync" / module)
 		for name in (*DOCTYPE_NAMES, "SALES_INVOICE", "PAYMENT_ENTRY"):
 			assert name not in words, f"sync/{module} names {name}: read it from the document's kind"
+
+
+def test_the_pull_asks_qbo_only_for_entities_its_change_data_capture_covers() -> None:
+	from qbo_connector.emulator.state import CDC_EXCLUDED
+	from qbo_connector.sync.pull import PULL_ENTITIES
+
+	assert not set(PULL_ENTITIES) & set(CDC_EXCLUDED)
+	for kind in KINDS:
+		if kind.watched:
+			assert set(kind.entities) <= set(PULL_ENTITIES), kind.key

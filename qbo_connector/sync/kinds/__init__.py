@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import credit_note, payment, sales_invoice
+from . import (
+	credit_note,
+	debit_note,
+	payment,
+	purchase_invoice,
+	purchase_order,
+	quotation,
+	sales_invoice,
+	supplier_payment,
+	timesheet,
+)
 from .base import Kind, Needs, Party, same_value, switch_on
 
 # Order matters where several kinds share a doctype: the first whose filters match a document is its kind.
@@ -17,6 +27,12 @@ KINDS: tuple[Kind, ...] = (
 	sales_invoice.KIND,
 	credit_note.KIND,
 	payment.KIND,
+	quotation.KIND,
+	purchase_order.KIND,
+	purchase_invoice.KIND,
+	debit_note.KIND,
+	supplier_payment.KIND,
+	timesheet.KIND,
 )
 
 __all__ = [

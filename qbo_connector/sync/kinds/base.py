@@ -110,6 +110,7 @@ class Kind:
 	not_pulled: str | None = None
 	direction: Direction = "push"
 	items: str | None = None
+	skip_rows: tuple[str, ...] = ()  # item rows with one of these fields set are not sent (is_alternative)
 	needs: tuple[Needs, ...] = ()
 	depends: tuple[str, ...] = ()  # in words, for people: "party", "items", "accounts", "documents"
 	lookup: tuple[str, ...] = ("DocNumber", "note")
@@ -124,8 +125,20 @@ class Kind:
 	update_fields: tuple[str, ...] = ()
 	updatable: tuple[str, ...] = ()
 	date_field: str = "posting_date"  # the document date (TxnDate of a look-up by memo)
+	# Documents that become several QBO objects: the child table whose rows each become one (the first is
+	# linked to the document, the others to their rows, doctype row_doctype), and locate(doc, doctype, name)
+	# -> a Mapped to look a row's object up by (its date, party and marker) when its create may have landed.
+	# Whether the pull watches its QBO objects (voided or deleted there: the document is flagged). Not for
+	# entities QBO's change data capture does not cover (TimeActivity).
+	watched: bool = True
+	rows: str | None = None
+	row_doctype: str | None = None
+	locate: Callable[[Mapping[str, Any], str, str], Any] | None = None
 	# (doc, config) -> the DocNumber its QBO object carries, found again without mapping (look-up key)
 	number: Callable[[Mapping[str, Any], Any], str | None] | None = None
+	# What the log says when QBO holds the DocNumber for another object (fault 6140); {label}, {entity},
+	# {number}, {code}. Default: our own numbers, so a prefix on the connection avoids the clash.
+	number_taken: str = ""
 	groundwork: Groundwork | None = None
 	prepare: Prepare | None = None
 	preflight: Preflight | None = None
@@ -169,10 +182,14 @@ class Kind:
 
 	def item_codes(self, doc: Mapping[str, Any]) -> list[str]:
 		"""The document's item codes, once each, in row order."""
+		return list(dict.fromkeys(row["item_code"] for row in self.item_rows(doc) if row.get("item_code")))
+
+	def item_rows(self, doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+		"""The rows of the item table that are sent (alternative items of a quotation are not)."""
 		if not self.items:
 			return []
-		codes = (row.get("item_code") for row in doc.get(self.items) or [])
-		return list(dict.fromkeys(code for code in codes if code))
+		rows = doc.get(self.items) or []
+		return [row for row in rows if not any(row.get(field) for field in self.skip_rows)]
 
 
 def same_value(value: Any, want: Any) -> bool:

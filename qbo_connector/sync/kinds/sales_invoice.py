@@ -3,7 +3,8 @@
 Depends on its customer and items (created or adopted first, one QBO record per ERPNext record) and on a
 QBO item per income account for lines booked elsewhere than their item (see mapping/invoice.py). Cancel
 voids the invoice (QBO keeps its number with zero amounts); a due date changed after submit is sent as a
-sparse update; an amendment is a new invoice.
+sparse update; an amendment is a new invoice. An invoice made (through its Sales Order) from a quotation
+whose estimate is in QBO names that estimate in LinkedTxn, and QBO closes the estimate.
 """
 
 from __future__ import annotations
@@ -69,6 +70,52 @@ def prepare(
 	ctx.account_item_refs = engine.ensure_account_items(client, config, ctx, needed)
 
 
+def estimates(engine: PushMixin, config: ConnectionConfig, doc: dict[str, Any]) -> dict[str, str]:
+	"""Quotation -> QBO Estimate id, for the quotations the invoice was made from through its Sales Orders
+	(Sales Order Item.prevdoc_docname), whose estimate is in QBO and is for the invoice's customer."""
+	store = engine.store
+	found: dict[str, str] = {}
+	orders = dict.fromkeys(row.get("sales_order") for row in doc.get("items") or [] if row.get("sales_order"))
+	for order in orders:
+		for row in (store.get_doc("Sales Order", str(order)) or {}).get("items") or []:
+			name = row.get("prevdoc_docname")
+			if not name or name in found:
+				continue
+			link = store.get_link(config.realm_id, "Quotation", str(name))
+			if link is None or link.state != "synced" or not link.qbo_id or link.qbo_entity != "Estimate":
+				continue
+			quotation = store.get_doc("Quotation", str(name)) or {}
+			if quotation.get("party_name") != doc.get("customer"):
+				continue  # QBO links an estimate only to an invoice of its customer
+			found[str(name)] = link.qbo_id
+	return found
+
+
+def attach_pdf(engine: PushMixin, client: QBOClient, link: Any) -> str:
+	"""The invoice as QBO renders it for the customer, attached to the ERPNext invoice (once)."""
+	content = client.pdf("Invoice", link.qbo_id)
+	filename = f"QuickBooks Invoice {link.qbo_id} - {link.name}.pdf"
+	engine.store.attach_file(link.doctype, link.name, filename, content)
+	link.pushed["after"] = filename
+	engine.store.save_link(link)
+	return f"Attached the QuickBooks invoice PDF ({filename})."
+
+
+def finish(engine: PushMixin, config: ConnectionConfig, doc: dict[str, Any], mapped: Mapped) -> None:
+	if mapped.entity != "Invoice":
+		return
+	if getattr(config, "attach_invoice_pdf", False):
+		mapped.after = attach_pdf
+	found = estimates(engine, config, doc)
+	if found:
+		mapped.body["LinkedTxn"] = [{"TxnId": qbo_id, "TxnType": "Estimate"} for qbo_id in found.values()]
+		engine.note(
+			"Linked to "
+			+ ", ".join(f"QuickBooks Estimate {qbo_id} (Quotation {name})" for name, qbo_id in found.items())
+			+ "."
+		)
+
+
 KIND = Kind(
 	key="sales_invoice",
 	doctype=DOCTYPE,
@@ -90,4 +137,5 @@ KIND = Kind(
 	updatable=("DueDate",),
 	groundwork=groundwork,
 	prepare=prepare,
+	finish=finish,
 )

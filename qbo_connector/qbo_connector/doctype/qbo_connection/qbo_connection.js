@@ -19,6 +19,8 @@ frappe.ui.form.on("QBO Connection", {
 		qbo_connector.set_picker(frm, "discount_account", "accounts", () => ({ purpose: "Discount" }));
 		qbo_connector.set_picker(frm, "payments_deposit_account", "accounts", () => ({ purpose: "Deposit" }));
 		qbo_connector.set_picker(frm, "deposit_bank_account", "accounts", () => ({ purpose: "Bank" }));
+		qbo_connector.set_picker(frm, "default_expense_account", "accounts", () => ({ purpose: "Expense" }));
+		qbo_connector.set_picker(frm, "payables_account", "accounts", () => ({ purpose: "Payable" }));
 	},
 	refresh(frm) {
 		const status = frm.doc.status || "Not connected";

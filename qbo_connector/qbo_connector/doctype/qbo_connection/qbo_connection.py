@@ -12,7 +12,8 @@ from frappe.model.document import Document
 from qbo_connector.qbo_connector.tokens import TOKEN_FIELDS
 
 QBO_REF_FIELDS = ("default_item", "rounding_item", "default_tax_code", "us_tax_code", "payments_deposit_account",
-	"deposit_bank_account", "exempt_tax_code", "default_income_account", "discount_account")  # fmt: skip
+	"deposit_bank_account", "exempt_tax_code", "default_income_account", "discount_account",
+	"default_expense_account", "payables_account")  # fmt: skip
 # What each reference field holds, for the name shown beside its id (lookups.LISTS kinds).
 QBO_REF_KINDS = {
 	"default_item": "items",
@@ -24,6 +25,8 @@ QBO_REF_KINDS = {
 	"discount_account": "accounts",
 	"payments_deposit_account": "accounts",
 	"deposit_bank_account": "accounts",
+	"default_expense_account": "accounts",
+	"payables_account": "accounts",
 }
 
 
@@ -39,6 +42,7 @@ class QBOConnection(Document):
 		access_token: DF.Password | None
 		access_token_expires_at: DF.Datetime | None
 		absorb_cent_differences: DF.Check
+		attach_invoice_pdf: DF.Check
 		auto_apply_credits: DF.Check
 		auto_push_hours: DF.Int
 		automated_sales_tax: DF.Check
@@ -48,6 +52,8 @@ class QBOConnection(Document):
 		create_deposits: DF.Check
 		custom_txn_numbers: DF.Check
 		default_income_account: DF.Autocomplete | None
+		default_expense_account: DF.Autocomplete | None
+		default_expense_account_name: DF.Data | None
 		default_income_account_name: DF.Data | None
 		default_item: DF.Autocomplete | None
 		default_item_name: DF.Data | None
@@ -68,11 +74,18 @@ class QBOConnection(Document):
 		last_error: DF.SmallText | None
 		last_pull_at: DF.Datetime | None
 		multicurrency_enabled: DF.Check
+		payables_account: DF.Autocomplete | None
+		payables_account_name: DF.Data | None
 		payments_deposit_account: DF.Autocomplete | None
 		payments_deposit_account_name: DF.Data | None
 		pull_interval_minutes: DF.Int
 		push_invoices_on_submit: DF.Check
 		push_payments: DF.Check
+		push_purchase_invoices: DF.Check
+		push_purchase_orders: DF.Check
+		push_quotations: DF.Check
+		push_supplier_payments: DF.Check
+		push_timesheets: DF.Check
 		qbo_company_name: DF.Data | None
 		qbo_country: DF.Data | None
 		realm_change_note: DF.SmallText | None
