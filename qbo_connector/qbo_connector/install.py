@@ -100,6 +100,8 @@ def _sync_log_list_settings() -> None:
 	"""Enough columns for the log at 1280 px (an admin's own List Settings are kept)."""
 	if not frappe.db.exists("DocType", "List View Settings"):
 		return
+	if not frappe.get_meta("List View Settings").has_field("total_fields"):
+		return  # Frappe 16 keeps no column count in List View Settings; its list fits the columns itself
 	if frappe.db.exists("List View Settings", "QBO Sync Log"):
 		if not frappe.db.get_value("List View Settings", "QBO Sync Log", "total_fields"):
 			frappe.db.set_value("List View Settings", "QBO Sync Log", "total_fields", SYNC_LOG_LIST_COLUMNS)
