@@ -113,9 +113,11 @@ def _push_all(engine: Any, work: list[tuple[str, str]], queue: Any, push_job: st
 # -- taking queued jobs -----------------------------------------------------------------------------------
 def push_job_key(doctype: str, name: str) -> str:
 	"""The RQ job id of a document's push job (frappe.enqueue prefixes the site to tasks.push_job_id)."""
+	from frappe.utils.background_jobs import create_job_id
+
 	from qbo_connector.qbo_connector.tasks import push_job_id
 
-	return f"{frappe.local.site}::{push_job_id(doctype, name)}"
+	return create_job_id(push_job_id(doctype, name))  # "site::id" on v15, "site||id" on v16 (RQ 2)
 
 
 def take_queued(queue: Any, company: str, push_job: str, taker: str) -> list[tuple[str, str]]:

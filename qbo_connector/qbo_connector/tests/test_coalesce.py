@@ -30,6 +30,18 @@ from qbo_connector.qbo_connector.tests.sync_utils import (
 )
 
 
+def _job_id_of_site(site: str, job_id: str) -> str:
+	"""frappe's create_job_id for any site ("site::id" on v15, "site||id" on v16, where RQ 2 refuses ':')."""
+	from frappe.utils.background_jobs import create_job_id
+
+	own = frappe.local.site
+	frappe.local.site = site
+	try:
+		return create_job_id(job_id)
+	finally:
+		frappe.local.site = own
+
+
 class TestCoalescedPushes(SyncTestCase):
 	def setUp(self) -> None:
 		super().setUp()
@@ -58,13 +70,13 @@ class TestCoalescedPushes(SyncTestCase):
 				"is_async": True,
 				"kwargs": {"doctype": doctype, "name": name},
 			},
-			job_id=f"{site}::{push_job_id(doctype, name)}",
+			job_id=_job_id_of_site(site, push_job_id(doctype, name)),
 		)
 
 	def as_worker(self, doctype: str, name: str) -> Any:
 		"""Patch rq's current job: push_document believes an RQ worker took it from self.queue."""
 		job = SimpleNamespace(
-			id=f"{frappe.local.site}::{push_job_id(doctype, name)}",
+			id=_job_id_of_site(frappe.local.site, push_job_id(doctype, name)),
 			origin=self.queue.name,
 			connection=self.connection,
 		)
@@ -104,7 +116,7 @@ class TestCoalescedPushes(SyncTestCase):
 			self.assertEqual(notes.count(f"ERPNext Sales Invoice {invoice.name}"), 1, invoice.name)
 		self.assertEqual(self.queue.count, 0)
 		for invoice in queued:  # deleted, so a later change of the document queues a new job
-			self.assertFalse(Job.exists(f"{frappe.local.site}::{push_job_id('Sales Invoice', invoice.name)}",
+			self.assertFalse(Job.exists(_job_id_of_site(frappe.local.site, push_job_id("Sales Invoice", invoice.name)),
 				connection=self.connection))  # fmt: skip
 		self.assertEqual(self.connection.hlen(self.claims), 0)
 		self.assertEqual(self.jobs.calls, [])  # nothing had to be queued again
@@ -129,7 +141,7 @@ class TestCoalescedPushes(SyncTestCase):
 		self.assertEqual(second, [])
 		claim = json.loads(
 			self.connection.hget(
-				self.claims, f"{frappe.local.site}::{push_job_id('Sales Invoice', invoice.name)}"
+				self.claims, _job_id_of_site(frappe.local.site, push_job_id("Sales Invoice", invoice.name))
 			)
 		)
 		self.assertEqual((claim["taker"], claim["name"]), ("taker-1", invoice.name))
@@ -143,7 +155,7 @@ class TestCoalescedPushes(SyncTestCase):
 		running = self.queue.enqueue_call(execute_job, kwargs={}, job_id=f"running-{uuid.uuid4().hex}")
 		running.set_status("started")
 		self.addCleanup(running.delete)
-		alive_key = f"{frappe.local.site}::{push_job_id('Sales Invoice', alive.name)}"
+		alive_key = _job_id_of_site(frappe.local.site, push_job_id("Sales Invoice", alive.name))
 		raw = json.loads(self.connection.hget(self.claims, alive_key))
 		self.connection.hset(self.claims, alive_key, json.dumps({**raw, "taker": running.id}))
 		self.assertEqual(taken, ("Sales Invoice", invoice.name))
