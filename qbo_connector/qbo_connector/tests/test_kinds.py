@@ -13,6 +13,7 @@ from frappe.utils import add_days, flt, nowdate
 from qbo_connector.qbo_connector.settings import CONNECTION
 from qbo_connector.qbo_connector.tasks import CANCEL_JOB, PUSH_JOB, cancel_job_id, push_job_id
 from qbo_connector.qbo_connector.tests.sync_utils import (
+	BANK_ACCOUNT,
 	COMPANY,
 	CUSTOMER,
 	PRODUCT_ITEM,
@@ -231,7 +232,8 @@ class TestPurchaseKinds(KindTestCase):
 		self.assertEqual((bill_link.qbo_entity, bill["DocNumber"]), ("Bill", pi.bill_no))
 		self.assertEqual(flt(bill["TotalAmt"]), flt(pi.grand_total))
 
-		pe = get_payment_entry("Purchase Invoice", pi.name, party_amount=100)
+		# The mapped bank the tests make (a v16 site's wizard bank is the company default, and is not mapped).
+		pe = get_payment_entry("Purchase Invoice", pi.name, party_amount=100, bank_account=BANK_ACCOUNT)
 		pe.reference_no = "CHK-1"
 		pe.reference_date = nowdate()
 		pe.references[0].allocated_amount = 100
@@ -241,6 +243,14 @@ class TestPurchaseKinds(KindTestCase):
 		self.assertEqual(self.queued(), [(PUSH_JOB, push_job_id("Payment Entry", pe.name))])
 		self.jobs.run()
 		pay_link = self.link_of("Payment Entry", pe.name)
+		log = frappe.get_all(
+			"QBO Sync Log",
+			{"reference_name": pe.name},
+			["status", "message"],
+			order_by="creation desc",
+			limit=1,
+		)
+		self.assertIsNotNone(pay_link, log)
 		self.assertEqual(pay_link.qbo_entity, "BillPayment")
 		payment = self.qbo_object("BillPayment", pay_link.qbo_id)
 		self.assertEqual((payment["PayType"], flt(payment["TotalAmt"])), ("Check", 100))
