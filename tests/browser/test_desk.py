@@ -270,8 +270,9 @@ def test_01_settings_and_connect_and_another_company_is_said(admin: Desk, site: 
 	connect_via_consent_page(desk, emulator, emulator.realm_id)
 	expect(status_pill(desk)).to_have_text("Connected")
 	note = desk.page.locator(".qbo-realm-change").first
-	expect(note).to_contain_text("QBO Browser Co Books")
-	expect(note).to_contain_text("not 'Old Books'")
+	# The realms are what tell the two QuickBooks files apart (the emulator may name both companies alike).
+	expect(note).to_contain_text(f"company ID {emulator.realm_id}")
+	expect(note).to_contain_text(f"company ID {emulator.old_realm}) as before")
 	expect(note).to_contain_text("Default Income Account 'Services'")  # named, not only its id
 	assert not site.value(
 		"QBO Connection", COMPANY, "default_income_account"
