@@ -69,7 +69,7 @@ qbo_connector.render_connections = function (frm) {
 					<div>${buttons(row)}</div>
 				</div>
 				${row.last_error ? `<div class="text-danger small" style="margin-top: 8px;">${esc(row.last_error)}</div>` : ""}
-				${row.realm_change_note ? `<div class="text-warning small qbo-realm-change" style="margin-top: 8px;">${esc(row.realm_change_note)}</div>` : ""}
+				${row.realm_change_note ? `<div class="text-warning small qbo-realm-change" data-company="${esc(row.company)}" style="margin-top: 8px;">${esc(row.realm_change_note)}</div>` : ""}
 				<div class="small" style="margin-top: 8px;">${open_link(row)}</div>
 			</div>`;
 		} else {
@@ -79,7 +79,7 @@ qbo_connector.render_connections = function (frm) {
 					.map(
 						(row) => `<tr>
 							<td>${row.exists ? `<a href="/app/qbo-connection/${encodeURIComponent(row.company)}">${esc(row.company)}</a>` : esc(row.company)}</td>
-							<td>${status_pill(row)}${row.last_error ? `<div class="text-danger small">${esc(row.last_error)}</div>` : ""}${row.realm_change_note ? `<div class="text-warning small qbo-realm-change">${esc(row.realm_change_note)}</div>` : ""}</td>
+							<td>${status_pill(row)}${row.last_error ? `<div class="text-danger small">${esc(row.last_error)}</div>` : ""}${row.realm_change_note ? `<div class="text-warning small qbo-realm-change" data-company="${esc(row.company)}">${esc(row.realm_change_note)}</div>` : ""}</td>
 							<td class="small text-muted">${details(row)}</td>
 							<td class="text-right">${buttons(row)}</td>
 						</tr>`
