@@ -643,6 +643,13 @@ def test_09_sync_log_reads_at_1280_and_retries(admin: Desk, site: Site, emulator
 	assert message["w"] >= 250 and message["text"], widths
 	company_cell = next(c for c in widths if c["text"] == COMPANY)
 	assert not company_cell["cut"], widths
+	cut = desk.js(
+		"""() => Array.from(document.querySelectorAll('.list-row-container .list-row')).flatMap((row) => {
+			const cols = row.querySelectorAll('.level-left > .list-row-col');
+			return [cols[3], cols[4]].filter(Boolean).filter((c) => Array.from(c.querySelectorAll('.ellipsis'))
+				.some((e) => e.scrollWidth > e.clientWidth + 1)).map((c) => c.innerText.trim()); })"""
+	)
+	assert not cut, f"company or document cut short: {cut}"
 	desk.shot("sync-log-list")
 	synced = STATE.get("synced_invoice")
 	if synced:  # the subject names the QuickBooks record by its number: sent, then voided
