@@ -290,7 +290,7 @@ def test_01_settings_and_connect_and_another_company_is_said(admin: Desk, site: 
 	desk.shot("connection-form")
 	desk.page.locator(".qbo-dismiss-realm-note").click()
 	desk.wait_form("QBO Connection", COMPANY)
-	expect(desk.page.locator(".qbo-realm-change")).to_have_count(0)
+	expect(desk.page.locator(".form-message .qbo-realm-change")).to_have_count(0)
 	site.update("QBO Connection", COMPANY, {"pull_interval_minutes": 0, "push_invoices_on_submit": 1})
 	desk.go("qbo-settings")
 	expect(status_pill(desk)).to_have_text("Connected")
@@ -381,6 +381,16 @@ def test_02_maps_are_picked_by_name_and_a_wrong_rate_is_refused(
 	assert "Sales of Product Income" in income_row["message"] and data["income"] in income_row["message"]
 	assert not income_row["message"].startswith("OK"), "the verdict and the sentence repeat each other"
 	desk.close_dialog()
+
+	# The connection's own pickers show the name too ("Default Income Account 5" was all one saw).
+	desk.form("QBO Connection", COMPANY)
+	field = desk.control("default_income_account").locator("input")
+	field.fill("Sales of Product")
+	desk.page.locator('[role="listbox"]:visible li', has_text="Sales of Product Income").first.click()
+	desk.save()
+	desk.wait_form("QBO Connection", COMPANY)
+	expect(desk.control("default_income_account").locator("input")).to_have_value("Sales of Product Income")
+	expect(desk.control("default_income_account")).to_contain_text(f"QuickBooks ID {income_id}")
 
 	# Tax Map: the 7.25 % template mapped to QuickBooks' 8.875 % code is refused, naming both rates.
 	desk.form("QBO Connection", COMPANY)
@@ -640,6 +650,13 @@ def test_09_sync_log_reads_at_1280_and_retries(admin: Desk, site: Site, emulator
 	assert message["w"] >= 250 and message["text"], widths
 	company_cell = next(c for c in widths if c["text"] == COMPANY)
 	assert not company_cell["cut"], widths
+	cut = desk.js(
+		"""() => Array.from(document.querySelectorAll('.list-row-container .list-row')).flatMap((row) => {
+			const cols = row.querySelectorAll('.level-left > .list-row-col');
+			return [cols[3], cols[4]].filter(Boolean).filter((c) => Array.from(c.querySelectorAll('.ellipsis'))
+				.some((e) => e.scrollWidth > e.clientWidth + 1)).map((c) => c.innerText.trim()); })"""
+	)
+	assert not cut, f"company or document cut short: {cut}"
 	desk.shot("sync-log-list")
 	synced = STATE.get("synced_invoice")
 	if synced:  # the subject names the QuickBooks record by its number: sent, then voided
@@ -762,4 +779,5 @@ def test_10_workspace_numbers_agree_with_the_log(admin: Desk, site: Site, emulat
 	desk.page.locator(".shortcut-widget-box", has_text="Connections").click()
 	desk.wait_list("QBO Connection")
 	assert desk.js("() => cur_list.filters.length") == 0
-	assert desk.js("() => cur_list.data.length") == site.count("QBO Connection")
+	desk.page.wait_for_function("() => cur_list.total_count !== undefined")
+	assert desk.js("() => cur_list.total_count") == site.count("QBO Connection")

@@ -142,7 +142,9 @@ class EmulatorTestCase(TestCase):
 		frappe.db.rollback()
 		for name in frappe.get_all(CONNECTION, {"name": ("like", "_Test QBO%")}, pluck="name"):
 			clear_tokens(name)
-			frappe.db.set_value(CONNECTION, name, {"status": "Not connected", "last_error": None})
+			frappe.db.set_value(
+				CONNECTION, name, {"status": "Not connected", "last_error": None, "realm_change_note": None}
+			)
 		frappe.db.commit()
 
 	def grant_for(self, refresh_token: str):

@@ -135,15 +135,23 @@ def mark_earlier_attempts(row: Document) -> None:
 		same = (table.operation == row.operation) & (table.company == row.company)
 	else:
 		return
+	# Find them with a plain (non-locking) read, then update those rows by name: an UPDATE with this WHERE
+	# would lock every row and gap it scans, and deadlock with workers writing rows of their own.
 	query = (
-		frappe.qb.update(table)
-		.set(table.later_attempt, row.name)
+		frappe.qb.from_(table)
+		.select(table.name)
 		.where(same & table.later_attempt.isnull() & (table.name != row.name))
 		.where(table.creation <= row.creation)
 	)
 	if row.status == "Skipped":
 		query = query.where(table.status != "Warning")
-	query.run()
+	earlier = query.run(pluck=True)
+	if earlier:
+		(
+			frappe.qb.update(table)
+			.set(table.later_attempt, row.name)
+			.where(table.name.isin(earlier) & table.later_attempt.isnull())
+		).run()
 
 
 def _retention_days(default: int) -> int:

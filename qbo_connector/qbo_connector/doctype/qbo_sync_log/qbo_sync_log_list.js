@@ -85,10 +85,10 @@ frappe.listview_settings["QBO Sync Log"] = {
 			$(`<style id="qbo-sync-log-list-style">
 				${scope} .list-row .level-left, ${scope} .list-row-head .level-left { flex: 1 1 auto; min-width: 0; }
 				${scope} .list-row .level-right, ${scope} .list-row-head .level-right { flex: 0 0 auto; }
-				${col(1)} { flex: 1 1 0; min-width: 215px; }
-				${col(3)} { flex: 0 0 118px; max-width: 118px; }
+				${col(1)} { flex: 1 1 0; min-width: 200px; }
+				${col(3)} { flex: 0 0 112px; max-width: 112px; }
 				${col(4)} { flex: 0 0 118px; max-width: 118px; }
-				${col(5)} { flex: 0 0 158px; max-width: 158px; }
+				${col(5)} { flex: 0 0 172px; max-width: 172px; }
 				${scope} .list-row .list-subject, ${scope} .list-row .list-subject .ellipsis {
 					white-space: normal; overflow-wrap: anywhere; line-height: 1.3;
 				}
