@@ -15,6 +15,8 @@ required_apps = ["frappe/erpnext"]  # org/repo: "erpnext" alone makes install-ap
 
 after_install = "qbo_connector.qbo_connector.install.after_install"
 before_uninstall = "qbo_connector.qbo_connector.install.before_uninstall"
+# The QBO Status field on every kind's doctype, also for kinds added by an upgrade (idempotent).
+after_migrate = "qbo_connector.qbo_connector.install.add_custom_fields"
 
 # Shared helpers for our forms, and the QuickBooks status on the documents that sync.
 _QBO_COMMON_JS = "public/js/qbo_common.js"
