@@ -31,6 +31,8 @@ doctype_js = {
 	"QBO Tax Map": _QBO_COMMON_JS,
 	**{doctype: [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS] for doctype in _kind_doctypes()},
 	"Customer": _QBO_STATUS_JS,
+	"Supplier": _QBO_STATUS_JS,
+	"Employee": _QBO_STATUS_JS,  # its QBO Link is the Employee map
 	"Item": _QBO_STATUS_JS,
 }
 # The list views' bulk action "Push to QuickBooks".

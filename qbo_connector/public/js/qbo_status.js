@@ -1,7 +1,7 @@
 // Copyright (c) 2025, qbo_connector contributors
 // License: MIT. See license.txt
-// On every document a kind sends (frappe.boot.qbo_connector_kinds), and on Customers, Suppliers and Items:
-// where it lives in QuickBooks, with a link to open it.
+// On every document a kind sends (frappe.boot.qbo_connector_kinds), and on Customers, Suppliers, Employees
+// (the Employee map) and Items: where it lives in QuickBooks, with a link to open it.
 
 (function () {
 	// This file is loaded with each of the four forms; register the handlers once per page.
@@ -71,7 +71,7 @@
 	}
 
 	const kinds = ((frappe.boot && frappe.boot.qbo_connector_kinds) || []).map((kind) => kind.doctype);
-	[...new Set([...kinds, "Customer", "Supplier", "Item"])].forEach((doctype) => {
+	[...new Set([...kinds, "Customer", "Supplier", "Employee", "Item"])].forEach((doctype) => {
 		frappe.ui.form.on(doctype, { refresh: show_qbo_status });
 	});
 })();
