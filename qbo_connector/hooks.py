@@ -44,6 +44,8 @@ after_install = "qbo_connector.qbo_connector.install.after_install"
 # The workspace's overview block and the log's list settings follow the code on every migrate.
 after_migrate = "qbo_connector.qbo_connector.install.after_migrate"
 before_uninstall = "qbo_connector.qbo_connector.install.before_uninstall"
+# The QBO Status field on every kind's doctype, also for kinds added by an upgrade (idempotent).
+after_migrate = "qbo_connector.qbo_connector.install.add_custom_fields"
 
 # Shared helpers for our forms, and the QuickBooks status on the documents that sync.
 _QBO_COMMON_JS = "public/js/qbo_common.js"
@@ -58,6 +60,8 @@ doctype_js = {
 	"QBO Tax Map": _QBO_COMMON_JS,
 	**{doctype: [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS] for doctype in _kind_doctypes()},
 	"Customer": _QBO_STATUS_JS,
+	"Supplier": _QBO_STATUS_JS,
+	"Employee": _QBO_STATUS_JS,  # its QBO Link is the Employee map
 	"Item": _QBO_STATUS_JS,
 }
 # The list views' bulk action "Push to QuickBooks".

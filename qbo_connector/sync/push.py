@@ -667,6 +667,18 @@ class PushMixin(DepositMixin):
 			self._next_generation(link)
 			number = mapped.body.get("DocNumber")
 			label = doc_label(link.doctype, link.name)
+			original = doc.get("amended_from")
+			held = self.store.get_link(link.realm_id, link.doctype, original) if original else None
+			if held is not None and held.qbo_id and held.state not in GONE_STATES:
+				# An amendment keeping the number (a supplier's bill number) while the document it amends is
+				# still in QBO: its cancel is queued or on its way; once done, this goes through.
+				raise SyncError(
+					exc.code or "6140",
+					f"{label}: its number {number} is still held in QuickBooks by {held.qbo_entity} {held.qbo_id} "
+					f"of {original}, which it amends and which is cancelled there first; this document is sent "
+					"again once that is done.",
+					retryable=True,
+				) from exc
 			kind = kinds.of(link.doctype, doc)
 			if kind is not None and kind.number_taken:
 				message = kind.number_taken.format(

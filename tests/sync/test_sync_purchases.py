@@ -269,3 +269,21 @@ def test_vendors_made_in_qbo_are_pulled_as_suppliers(
 	bessie = by_name(emu, "Vendor", "Books by Bessie")
 	link = store.find_link(emu.realm_id, "Vendor", bessie)
 	assert link is not None and link.doctype == "Supplier" and link.origin == "pull"
+
+
+def test_an_amended_bill_waits_for_the_cancel_of_the_one_it_amends(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer
+) -> None:
+	assert engine.push(PI, BILL).ok
+	amended = dict(copy.deepcopy(fixture("pinv_basic")), name=f"{BILL}-1", amended_from=BILL)
+	for row in amended["items"]:
+		row["name"] = f"{row['name']}-1"
+	store.add_doc(amended)
+	early = engine.push(PI, amended["name"])  # the cancel job of the original has not run yet
+	assert early.status == "Failed" and early.retryable, early.message
+	assert "still held in QuickBooks by Bill" in early.message and BILL in early.message
+	store.update_doc(PI, BILL, docstatus=2)
+	assert engine.cancel(PI, BILL).action == "deleted"
+	later = engine.retry(early.log_id)
+	assert later.status == "Success", later.message
+	assert only(emu, "Bill", DocNumber="AOS-88731")["Id"] == later.qbo_id

@@ -1,6 +1,7 @@
 // Copyright (c) 2025, qbo_connector contributors
 // License: MIT. See license.txt
-// On every document a kind sends (frappe.boot.qbo_connector_kinds), and on Customers, Suppliers and Items:
+// On every document a kind sends (frappe.boot.qbo_connector_kinds), and on Customers, Suppliers, Employees
+// (the Employee map) and Items:
 // where it stands in QuickBooks, told at a glance and kept current while the form is open. The server decides
 // the state (status.py document_states); this file only shows it: in QuickBooks (with its QuickBooks number
 // and a link), with a difference (amber, why), waiting (why), sending, failed (red, why, when it is tried
@@ -117,7 +118,7 @@
 
 	qbo_connector.show_document_status = show;
 	const kinds = ((frappe.boot && frappe.boot.qbo_connector_kinds) || []).map((kind) => kind.doctype);
-	[...new Set([...kinds, "Customer", "Supplier", "Item"])].forEach((doctype) => {
+	[...new Set([...kinds, "Customer", "Supplier", "Employee", "Item"])].forEach((doctype) => {
 		frappe.ui.form.on(doctype, { refresh: show });
 	});
 })();
