@@ -92,7 +92,7 @@ def backfill(
 	try:
 		config = emulator_config(emu)
 		store = disk_store(workdir, config, documents)
-		meter = Meter(clock.now)
+		meter = Meter(clock.now, round_trip)
 		client = make_client(emu, clock, meter, round_trip=round_trip)
 		engine = make_engine(store, client, clock)
 		names = [documents.name(n) for n in range(1, invoices + 1)]
@@ -248,7 +248,7 @@ def peer(
 	emu, clock = start_emulator(workdir)
 	try:
 		config = emulator_config(emu)
-		meter = Meter(clock.now)
+		meter = Meter(clock.now, round_trip)
 		script = PeerScript(emu, clock, meter, config, retry=retry, round_trip=round_trip)
 		fault_at = _fault_positions(invoices, faults, 1)
 		names = [documents.name(n) for n in range(1, invoices + 1)]

@@ -228,27 +228,35 @@ class Counts:
 
 
 class Meter:
-	"""The client's on_exchange hook: counts per phase, and when each invoice was answered as created."""
+	"""The client's on_exchange hook: counts per phase, and when each invoice created was sent.
 
-	def __init__(self, clock: Callable[[], float]) -> None:
+	The time is when the request left (the pacer's clearance, MeteredPacer), not when its answer came: the
+	pacer spaces departures, and an answer's own delay would let a window of the rate measure catch one
+	request more or less than the pacer let through. Without a pacer (the peer), the answer's time less the
+	round trip."""
+
+	def __init__(self, clock: Callable[[], float], round_trip: float = 0.0) -> None:
 		self.clock = clock
+		self.round_trip = round_trip
 		self.phase = "warm-up"
 		self.phases: dict[str, Counts] = {}
 		self.invoice_times: list[float] = []
+		self.departure: float | None = None  # set by MeteredPacer for the request in flight
 
 	def __call__(self, exchange: Exchange) -> None:
 		self.record(exchange.method, exchange.url, exchange.status, exchange.response_body)
 
 	def record(self, method: str, url: str, status: int | None, body: str | None = None) -> None:
 		self.phases.setdefault(self.phase, Counts()).add(method, url, status)
+		sent = self.departure if self.departure is not None else self.clock() - self.round_trip
+		self.departure = None
 		if status != 200 or method.upper() != "POST":
 			return
 		path = urlsplit(url).path.lower()
 		if path.endswith("/invoice"):
-			self.invoice_times.append(self.clock())
+			self.invoice_times.append(sent)
 		elif path.endswith("/batch") and body:
-			now = self.clock()
-			self.invoice_times.extend(now for _ in range(body.count('"Invoice":')))
+			self.invoice_times.extend(sent for _ in range(body.count('"Invoice":')))
 
 	def total(self) -> Counts:
 		out = Counts()
@@ -308,6 +316,20 @@ def with_round_trip(session: requests.Session, clock: SharedClock, seconds: floa
 	return session
 
 
+class MeteredPacer(Pacer):
+	"""The real Pacer, telling the meter when the request it cleared leaves."""
+
+	def __init__(self, meter: Meter | None, **options: Any) -> None:
+		super().__init__(**options)
+		self.meter = meter
+
+	def wait(self, realm_id: str, batch: bool = False) -> float:
+		slept = super().wait(realm_id, batch)
+		if self.meter is not None:
+			self.meter.departure = self.clock()
+		return slept
+
+
 # -- the engine's client on the virtual clock -------------------------------------------------------------
 def make_client(
 	emu: EmulatorProcess,
@@ -325,7 +347,7 @@ def make_client(
 		emu.client_id, emu.client_secret, "http://localhost/callback", emu.environment(), clock=clock.now
 	)
 	provider = TokenProvider(oauth, MemoryTokenStore(tokens), clock=clock.now)
-	pacer = Pacer(clock=clock.now, sleep=clock.sleep) if paced else None
+	pacer = MeteredPacer(meter, clock=clock.now, sleep=clock.sleep) if paced else None
 	return QBOClient(
 		realm,
 		emu.environment(),

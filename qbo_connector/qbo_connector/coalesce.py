@@ -32,7 +32,9 @@ import frappe
 
 SALES_INVOICE = "Sales Invoice"
 PAYMENT_ENTRY = "Payment Entry"
-ORDER = (SALES_INVOICE, PAYMENT_ENTRY)  # invoices first: a payment in the same run may pay one of them
+# The kinds whose queued pushes are taken, in the order they are sent: invoices first, as a payment in the same
+# run may pay one of them. A kind not listed is pushed by its own job, alone, as before.
+ORDER = (SALES_INVOICE, PAYMENT_ENTRY)
 MAX_PER_ROUND = 90  # documents taken at a time: three batch requests
 MAX_SECONDS = 120.0  # then stop taking; what still waits is the next job's (RQ's default timeout is 300 s)
 SCAN = 1000  # queued jobs looked at per round
@@ -64,8 +66,10 @@ def push_document(engine: Any, doctype: str, name: str, tell: Tell, push_job: st
 	from rq.queue import Queue
 
 	job = get_current_job()
+	if job is None or not job.origin or doctype not in ORDER:
+		return engine.push(doctype, name)
 	company = frappe.db.get_value(doctype, name, "company")
-	if job is None or not company or not job.origin:
+	if not company:
 		return engine.push(doctype, name)
 	queue = Queue(job.origin, connection=job.connection)
 	taken = take_queued(queue, company, push_job, job.id)
