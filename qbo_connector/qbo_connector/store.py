@@ -688,6 +688,11 @@ class FrappeStore:
 			select l.name from `tabQBO Sync Log` l
 			where l.status in ('Failed', 'Interrupted')
 				and l.operation in %(operations)s
+				and exists (
+					select 1 from `tabQBO Connection` c
+					where c.status = 'Connected'
+						and (c.realm_id = l.realm_id or (l.realm_id is null and c.name = l.company))
+				)
 				and (
 					(l.next_retry_at is not null and l.next_retry_at <= %(now)s)
 					or (l.retryable = 0 and ifnull(l.doc_fingerprint, '') != '')

@@ -254,6 +254,11 @@ class MemoryStore:
 			for entry in newest.values():
 				if entry.status not in ("Failed", "Interrupted"):
 					continue
+				if not any(
+					config.realm_id == entry.realm_id or (entry.realm_id is None and company == entry.company)
+					for company, config in self._configs.items()
+				):
+					continue  # its QuickBooks company is not connected (any more): nothing to retry into
 				due = entry.next_retry_at is not None and entry.next_retry_at <= now
 				waiting = not entry.retryable and entry.doc_fingerprint is not None
 				if due or waiting:

@@ -239,7 +239,10 @@ class Store(Protocol):
 	def retry_candidates(self, now: datetime) -> list[LogEntry]:
 		"""Rows worth another look: the newest Failed or Interrupted attempt per (realm, operation, doctype,
 		name) that no later attempt superseded and that is either due (next_retry_at <= now) or waiting for
-		its document to change (retryable False, doc_fingerprint set)."""
+		its document to change (retryable False, doc_fingerprint set), and whose QuickBooks company is
+		connected now (the row's realm; the row's company for a row without one). A company that is
+		disconnected, waiting to be reconnected or connected to another QuickBooks company since has nothing to
+		retry into: its rows wait, and are not read, until it is connected to their realm again."""
 
 	# An attempt's key is (realm_id, operation, doctype, name), as in retry_candidates; "before"/"later"
 	# are in the order rows were opened (start_log), not by started_at, which two workers may share.

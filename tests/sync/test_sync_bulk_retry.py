@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -141,6 +142,28 @@ def test_outage_gives_failed_retryable_logs_then_retry_due_recovers(
 	[third] = engine.retry_due()
 	assert third.status == "Success" and store.get_log(third.log_id).attempts == 3
 	assert engine.retry_due(clock() + timedelta(days=30)) == []
+	assert len(numbered(emu)["ACC-SINV-2026-00002"]) == 1
+
+
+def test_failures_of_a_realm_no_longer_connected_wait_until_it_is_again(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer, config: ConnectionConfig, clock: Clock
+) -> None:
+	"""A company reconnected to another QuickBooks company (or disconnected) has nothing to retry into: its
+	failed rows are not candidates, so the scheduler neither pushes them into the wrong file nor rereads them
+	every five minutes; connected to their realm again, they are due as before."""
+	engine.backoff = DEFAULT_BACKOFF
+	emu.add_fault(kind="status", status=503, method="POST", count=100)
+	failed = engine.push(SI, "ACC-SINV-2026-00002")
+	assert failed.status == "Failed" and failed.retryable
+	emu.state.faults.clear()
+	store.add_config(replace(config, realm_id="9130350000000000"))  # another QuickBooks company now
+	clock.advance(minutes=2)
+	assert store.retry_candidates(clock()) == []
+	assert engine.retry_due() == []
+	assert store.get_log(failed.log_id).status == "Failed"
+	store.add_config(config)  # back on the realm the row belongs to
+	[again] = engine.retry_due()
+	assert again.status == "Success" and store.get_log(again.log_id).retry_of == failed.log_id
 	assert len(numbered(emu)["ACC-SINV-2026-00002"]) == 1
 
 

@@ -361,9 +361,29 @@ class TestSyncFlow(SyncTestCase):
 		summary = self.jobs.run()[0]
 		self.assertEqual(summary["total"], 1)
 		self.assertEqual(self.link_of("Sales Invoice", invoice.name).state, "Synced")
+		# Sync Now: a pull, then what is not in QuickBooks yet. Each test class has a QuickBooks company of its
+		# own, so every invoice earlier runs left on this site is "not in QuickBooks yet" for it too: the look-up
+		# is real, and only its answer is narrowed to this test's invoices, or the test would send them all.
+		waiting = make_invoice([(SERVICE_ITEM, 1, 12)])
+		from qbo_connector.qbo_connector.store import FrappeStore
+
+		real_list_unsynced = FrappeStore.list_unsynced
+		found: list[str] = []
+
+		def only_this_tests(store, company, doctype, *args, **kwargs):
+			names = real_list_unsynced(store, company, doctype, *args, **kwargs)
+			found.extend(names)
+			return [n for n in names if n in (invoice.name, waiting.name)]
+
+		self.jobs.calls.clear()
 		self.assertEqual(api.sync_now(COMPANY)["key"], f"qbo-sync::{COMPANY}")
-		result = self.jobs.run()[0]
+		with patch.object(FrappeStore, "list_unsynced", only_this_tests):
+			result = self.jobs.run()[0]
 		self.assertIn("Pulled", result["message"])
+		self.assertIn(waiting.name, found)
+		self.assertNotIn(invoice.name, found)  # already in QuickBooks
+		self.assertEqual(result["pushed"], 1)
+		self.assertEqual(self.link_of("Sales Invoice", waiting.name).state, "Synced")
 		clerk = make_user("qbo-sync-clerk@example.com", ["Accounts User"])
 		frappe.set_user(clerk)
 		try:

@@ -136,6 +136,25 @@ class TestFrappeStore(SyncTestCase):
 		self.assertEqual(mine(now + timedelta(minutes=2)), [])
 		self.assertEqual(self.store.get_log(later).retry_of, log_id)
 
+	def test_retry_candidates_are_only_of_the_realm_a_company_is_connected_to(self) -> None:
+		name = "ACC-SINV-LOG-" + random_string(8)
+		now = datetime.now(timezone.utc)
+		outcome = LogOutcome("Failed", "QuickBooks is down", retryable=True, next_retry_at=now)
+		here = self.store.start_log(LogEntry(COMPANY, self.realm, "push", "Sales Invoice", name))
+		self.store.finish_log(here, outcome)
+		# The same company's row from when it was connected to another QuickBooks company.
+		there = self.store.start_log(LogEntry(COMPANY, "9130350000000001", "push", "Sales Invoice", name))
+		self.store.finish_log(there, outcome)
+		mine = lambda: [e.id for e in self.store.retry_candidates(now) if e.name == name]  # noqa: E731
+		self.assertEqual(mine(), [here])
+		frappe.db.set_value("QBO Connection", COMPANY, "status", "Reconnect needed")
+		try:
+			self.assertEqual(mine(), [])  # nothing to retry into until it is reconnected
+		finally:
+			frappe.db.set_value("QBO Connection", COMPANY, "status", "Connected")
+			frappe.db.commit()
+		self.assertEqual(mine(), [here])
+
 	def test_pull_entity_rows_name_the_qbo_object(self) -> None:
 		qbo_id = random_string(6)
 		log_id = self.store.start_log(LogEntry(COMPANY, self.realm, "pull_entity", "Payment", qbo_id))
