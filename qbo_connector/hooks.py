@@ -59,6 +59,8 @@ scheduler_events = {
 	},
 	# Documents still not in QuickBooks after the connection's Auto Push Hours are pushed in batches.
 	"hourly_long": [_TASKS + "auto_push"],
+	# The drift check: last month's documents against QuickBooks; managers hear when something differs.
+	"daily_long": ["qbo_connector.qbo_connector.reconciliation.drift_check_all"],
 }
 
 # Old successful and skipped QBO Sync Log rows are deleted daily by Log Settings; QBO Settings' "Keep

@@ -920,6 +920,12 @@ class EmulatorServer:
 	def record_payment(self, invoice_id: str | None = None, amount: object = None, **kwargs: Any) -> dict:
 		return self.act("record_payment", invoice_id=invoice_id, amount=amount, **kwargs)
 
+	def add_invoice(self, customer_id: str, amount: object, **kwargs: Any) -> dict:
+		return self.act("add_invoice", customer_id=customer_id, amount=amount, **kwargs)
+
+	def edit_invoice(self, invoice_id: str, add_amount: object = None, **kwargs: Any) -> dict:
+		return self.act("edit_invoice", invoice_id=invoice_id, add_amount=add_amount, **kwargs)
+
 	def void_invoice(self, invoice_id: str, **kwargs: Any) -> dict:
 		return self.act("void_invoice", invoice_id=invoice_id, **kwargs)
 

@@ -117,6 +117,23 @@ CONNECTION_FIELDS = (
 	"facts_refreshed_at",
 	"tax_code_rates",
 )
+# What reconciliation compares (sync/reconcile.py); fields a doctype lacks are left out.
+RECONCILE_FIELDS = (
+	"name",
+	"docstatus",
+	"posting_date",
+	"currency",
+	"is_return",
+	"grand_total",
+	"rounded_total",
+	"disable_rounded_total",
+	"outstanding_amount",
+	"payment_type",
+	"party_type",
+	"paid_amount",
+	"unallocated_amount",
+	"paid_from_account_currency",
+)
 LINK_FIELDS = (
 	"name",
 	"realm_id",
@@ -347,6 +364,29 @@ class FrappeStore:
 			)
 		return [row[0] for row in query.run()]
 
+	def list_documents(
+		self, company: str, doctype: str, from_date: str, to_date: str
+	) -> list[dict[str, Any]]:
+		filters: dict[str, Any] = {
+			"company": company,
+			"docstatus": ("in", (1, 2)),
+			"posting_date": ("between", (from_date, to_date)),
+		}
+		if doctype == PAYMENT_ENTRY:
+			filters.update({"payment_type": "Receive", "party_type": CUSTOMER})
+		meta = frappe.get_meta(doctype)
+		wanted = [
+			field for field in RECONCILE_FIELDS if field in ("name", "docstatus") or meta.has_field(field)
+		]
+		rows = frappe.get_all(
+			doctype,
+			filters=filters,
+			fields=wanted,
+			order_by="posting_date asc, name asc",
+			limit_page_length=0,
+		)
+		return [json.loads(json.dumps(row, default=str)) for row in rows]
+
 	# -- links ------------------------------------------------------------------------------------------
 	def get_link(self, realm_id: str, doctype: str, name: str) -> Link | None:
 		row = frappe.db.get_value(
@@ -433,6 +473,41 @@ class FrappeStore:
 				frappe.clear_last_message()
 				self._refuse_taken_qbo_object(link)
 				raise
+		self.commit()
+
+	def get_links(self, realm_id: str, doctype: str, names: list[str]) -> dict[str, Link]:
+		out: dict[str, Link] = {}
+		names = list(dict.fromkeys(names))
+		for start in range(0, len(names), 500):
+			rows = frappe.get_all(
+				LINK,
+				filters={
+					"realm_id": str(realm_id),
+					"reference_doctype": doctype,
+					"reference_name": ("in", names[start : start + 500]),
+				},
+				fields=list(LINK_FIELDS),
+				limit_page_length=0,
+			)
+			for link in map(self._link, rows):
+				if link is not None:
+					out[link.name] = link
+		return out
+
+	def mark_reconciled(self, realm_id: str, marks: list[Any], checked_at: datetime) -> None:
+		at = to_db_datetime(checked_at)
+		for mark in marks:
+			frappe.db.set_value(
+				LINK,
+				{"ref_key": ref_key(realm_id, mark.doctype, mark.name)},
+				{
+					"reconcile_state": mark.state,
+					"drift": int(bool(mark.drift)),
+					"reconcile_message": (mark.message or "")[:1000],
+					"reconciled_at": at,
+				},
+				update_modified=False,
+			)
 		self.commit()
 
 	@staticmethod

@@ -193,6 +193,15 @@ class Store(Protocol):
 	def list_unsynced(self, company: str, doctype: str, submitted_before: datetime) -> list[str]:
 		"""Submitted documents (docstatus 1) last modified before the cut-off with no synced link (auto-push)."""
 
+	def list_documents(
+		self, company: str, doctype: str, from_date: str, to_date: str
+	) -> list[dict[str, Any]]:
+		"""Submitted and cancelled documents (docstatus 1 or 2) of a company posted from_date..to_date (ISO
+		dates, both included), for reconciliation. Each dict has at least name, docstatus, posting_date,
+		currency and the totals: Sales Invoice: is_return, grand_total, rounded_total, disable_rounded_total,
+		outstanding_amount; Payment Entry (only Receive from a Customer): paid_amount, unallocated_amount,
+		paid_from_account_currency."""
+
 	# -- links ------------------------------------------------------------------------------------------
 	def get_link(self, realm_id: str, doctype: str, name: str) -> Link | None:
 		"""The link of an ERPNext document in one QBO company."""
@@ -202,6 +211,14 @@ class Store(Protocol):
 
 	def save_link(self, link: Link) -> None:
 		"""Insert or replace the link keyed by (realm_id, doctype, name)."""
+
+	def get_links(self, realm_id: str, doctype: str, names: list[str]) -> dict[str, Link]:
+		"""The links of many documents of one doctype in one QBO company, by document name (reconciliation
+		reads a month of documents; one look-up each would be slow)."""
+
+	def mark_reconciled(self, realm_id: str, marks: list[Any], checked_at: datetime) -> None:
+		"""Keep what a drift check found on each linked document's link (sync.reconcile.ReconcileMark:
+		doctype, name, state, drift, message); a link not in marks keeps what it had."""
 
 	# -- logs -------------------------------------------------------------------------------------------
 	def start_log(self, entry: LogEntry) -> str:
