@@ -17,13 +17,15 @@ _QBO_STATUS_JS = "public/js/qbo_status.js"
 # Sync buttons (Push to QuickBooks, Sync Now, Re-sync All) and their progress bar.
 _QBO_PROGRESS_JS = "public/js/qbo_progress.js"
 _QBO_SYNC_JS = "public/js/qbo_sync.js"
+# "Preview in QuickBooks": what a push would send and create, with no write anywhere.
+_QBO_PREVIEW_JS = "public/js/qbo_preview.js"
 doctype_js = {
 	"QBO Settings": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
 	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
 	"QBO Account Map": _QBO_COMMON_JS,
 	"QBO Tax Map": _QBO_COMMON_JS,
-	"Sales Invoice": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
-	"Payment Entry": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
+	"Sales Invoice": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_PREVIEW_JS],
+	"Payment Entry": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_PREVIEW_JS],
 	"Customer": _QBO_STATUS_JS,
 	"Item": _QBO_STATUS_JS,
 }

@@ -358,6 +358,7 @@ class Handler(BaseHTTPRequestHandler):
 		)
 		if wait is not None:
 			return self._throttled(company, wait, self.state.config.throttle_format)
+		self.state.meter.record(company.realm_id, method, rest, body)
 		answer = self._dispatch(method, rest, params, body, company)
 		if rule is not None and rule.kind == "drop":
 			raise _Drop()
@@ -960,6 +961,14 @@ class EmulatorServer:
 		return self.act("reactivate_item", item_id=item_id, **kwargs)
 
 	# ----- in-process reads for assertions
+
+	def reads(self, realm_id: str | None = None) -> int:
+		"""Metered reads served to a company this month (metering.py)."""
+		return self.state.meter.read_count(realm_id or self.realm_id)
+
+	def writes(self, realm_id: str | None = None) -> int:
+		"""Write requests served to a company this month (creates, updates, voids, deletes, batches)."""
+		return self.state.meter.write_count(realm_id or self.realm_id)
 
 	def get(self, entity: str, entity_id: str, realm_id: str | None = None) -> dict | None:
 		"""The stored object as QBO would show it, or None (no HTTP, no token)."""

@@ -19,6 +19,7 @@ from .util import company_tz, qbo_time
 if TYPE_CHECKING:
 	from .faults import FaultQueue
 	from .limits import Limiter
+	from .metering import Meter
 	from .oauth import OAuthStore
 	from .webhooks import WebhookSender
 
@@ -225,6 +226,7 @@ class EmulatorState:
 	def __init__(self, config: EmulatorConfig, clock: Clock | None = None) -> None:
 		from .faults import FaultQueue
 		from .limits import Limiter
+		from .metering import Meter
 		from .oauth import OAuthStore
 		from .webhooks import WebhookSender
 
@@ -236,6 +238,7 @@ class EmulatorState:
 		self.oauth: OAuthStore = OAuthStore(self)
 		self.faults: FaultQueue = FaultQueue()
 		self.limiter: Limiter = Limiter(self)
+		self.meter: Meter = Meter(self)
 		self.webhooks: WebhookSender = WebhookSender(self)
 		self.add_company(config.realm_id)
 
@@ -296,6 +299,7 @@ class EmulatorState:
 			self.oauth.clear()
 			self.faults.clear()
 			self.limiter.clear()
+			self.meter.clear()
 			self.webhooks.clear()
 
 	def snapshot(self, entity: str | None = None, realm_id: str | None = None) -> dict[str, Any]:
@@ -314,6 +318,8 @@ class EmulatorState:
 					"automated_sales_tax": company.automated_sales_tax,
 					"counts": company.counts(),
 					"deleted": {e: len(t) for e, t in company.tombstones.items() if t},
+					"reads_this_month": self.meter.read_count(realm),
+					"writes_this_month": self.meter.write_count(realm),
 				}
 				if entity:
 					name = canonical(entity) or entity
