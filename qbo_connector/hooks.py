@@ -19,11 +19,13 @@ _QBO_PROGRESS_JS = "public/js/qbo_progress.js"
 _QBO_SYNC_JS = "public/js/qbo_sync.js"
 # "Preview in QuickBooks": what a push would send and create, with no write anywhere.
 _QBO_PREVIEW_JS = "public/js/qbo_preview.js"
+# "Suggest" on the account and tax maps (rows added unsaved, with their confidence).
+_QBO_SUGGEST_JS = "public/js/qbo_suggest.js"
 doctype_js = {
 	"QBO Settings": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
 	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
-	"QBO Account Map": _QBO_COMMON_JS,
-	"QBO Tax Map": _QBO_COMMON_JS,
+	"QBO Account Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
+	"QBO Tax Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
 	"Sales Invoice": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_PREVIEW_JS],
 	"Payment Entry": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_PREVIEW_JS],
 	"Customer": _QBO_STATUS_JS,

@@ -49,6 +49,7 @@ def _slim(kind: str, row: dict[str, Any]) -> dict[str, Any]:
 		out.update(
 			FullyQualifiedName=row.get("FullyQualifiedName") or row.get("Name"),
 			AccountType=row.get("AccountType"),
+			AccountSubType=row.get("AccountSubType"),
 			Classification=row.get("Classification"),
 			AcctNum=row.get("AcctNum"),
 			CurrencyRef=(row.get("CurrencyRef") or {}).get("value"),
