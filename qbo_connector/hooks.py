@@ -21,9 +21,11 @@ _QBO_SYNC_JS = "public/js/qbo_sync.js"
 _QBO_PREVIEW_JS = "public/js/qbo_preview.js"
 # "Suggest" on the account and tax maps (rows added unsaved, with their confidence).
 _QBO_SUGGEST_JS = "public/js/qbo_suggest.js"
+# "Test Connection", and the refresh token's hard end on the connection.
+_QBO_HEALTH_JS = "public/js/qbo_health.js"
 doctype_js = {
 	"QBO Settings": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
-	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
+	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_HEALTH_JS],
 	"QBO Account Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
 	"QBO Tax Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
 	"Sales Invoice": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_PREVIEW_JS],
@@ -59,12 +61,20 @@ scheduler_events = {
 		# Each connection is pulled when its own Pull Interval has passed; failed attempts are retried
 		# when their backoff is due; rows a dead worker left Running past tasks.ATTEMPT_TIMEOUT are closed
 		# as Interrupted (and their documents become due for retry_due).
-		"*/5 * * * *": [_TASKS + "scheduled_pull", _TASKS + "sweep_interrupted", _TASKS + "retry_due"],
+		# flush_health copies each connection's last successful and failed call from Redis onto it.
+		"*/5 * * * *": [
+			_TASKS + "scheduled_pull",
+			_TASKS + "sweep_interrupted",
+			_TASKS + "retry_due",
+			"qbo_connector.qbo_connector.health.flush_health",
+		],
 	},
 	# Documents still not in QuickBooks after the connection's Auto Push Hours are pushed in batches.
 	"hourly_long": [_TASKS + "auto_push"],
 	# The drift check: last month's documents against QuickBooks; managers hear when something differs.
 	"daily_long": ["qbo_connector.qbo_connector.reconciliation.drift_check_all"],
+	# Notices 30 and 7 days before a connection's refresh token reaches Intuit's five-year end.
+	"daily": ["qbo_connector.qbo_connector.health.check_token_expiry"],
 }
 
 # Old successful and skipped QBO Sync Log rows are deleted daily by Log Settings; QBO Settings' "Keep

@@ -35,6 +35,7 @@ Routes (base http://127.0.0.1:PORT):
     GET  /_emulator/webhooks                           delivery log; POST /_emulator/webhooks/redeliver resends last
     POST /_emulator/tokens                             {"realm_id"?}: a token response without the browser
     POST /_emulator/tokens/expire                      {"token"?, "realm_id"?}: expire access tokens now
+    POST /_emulator/tokens/hard-expiry                 {"seconds": n, "realm_id"?}: the grants' hard end n s from now
     POST /_emulator/clock/advance                      {"seconds": n}: move the emulator clock forward
 """
 
@@ -643,6 +644,11 @@ class Handler(BaseHTTPRequestHandler):
 				return _json(200, {"delivery": emu.redeliver_last()})
 			if route == "/tokens" and method == "POST":
 				return _json(200, emu.issue_tokens(payload.get("realm_id")))
+			if route == "/tokens/hard-expiry" and method == "POST":
+				return _json(
+					200,
+					{"grants": emu.set_hard_expiry(float(payload["seconds"]), payload.get("realm_id"))},
+				)
 			if route == "/tokens/expire" and method == "POST":
 				return _json(
 					200, {"expired": emu.expire_tokens(payload.get("token"), payload.get("realm_id"))}
@@ -839,6 +845,10 @@ class EmulatorServer:
 
 	def expire_tokens(self, token: str | None = None, realm_id: str | None = None) -> int:
 		return self.state.oauth.expire(token=token, realm_id=realm_id)
+
+	def set_hard_expiry(self, seconds: float, realm_id: str | None = None) -> int:
+		"""Move the refresh tokens' hard end of a realm's grants to `seconds` from now."""
+		return self.state.oauth.set_hard_expiry(seconds, realm_id=realm_id)
 
 	def reset(self) -> None:
 		self.state.reset()

@@ -56,8 +56,23 @@ def get_client(company: str, on_exchange: Callable[[Exchange], None] | None = No
 		environment=oauth.environment,
 		token_provider=FrappeTokenProvider(company, oauth),
 		pacer=Pacer(RedisPacingState(), clock=time.time),
-		on_exchange=on_exchange,
+		on_exchange=_with_health(company, on_exchange),
 	)
+
+
+def _with_health(company: str, on_exchange: Callable[[Exchange], None] | None) -> Callable[[Exchange], None]:
+	"""The caller's exchange hook, after the connection's health marks (last successful and failed call)."""
+	from qbo_connector.qbo_connector.health import exchange_recorder
+
+	health = exchange_recorder(company)
+	if on_exchange is None:
+		return health
+
+	def both(exchange: Exchange) -> None:
+		health(exchange)
+		on_exchange(exchange)
+
+	return both
 
 
 class ExchangeRecorder:

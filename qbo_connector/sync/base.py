@@ -17,6 +17,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from dateutil.parser import isoparser
+
 from qbo_connector.mapping.context import MappingContext, TaxCodeInfo
 from qbo_connector.mapping.money import D, q2
 from qbo_connector.qbo.client import Exchange, QBOClient
@@ -492,15 +494,15 @@ def updated_at(obj: dict[str, Any]) -> str | None:
 
 
 def parse_time(value: str | None) -> datetime | None:
-	"""QBO's ISO timestamps (with offset) as aware UTC datetimes."""
+	"""QBO's timestamps as aware UTC datetimes (None when absent or unreadable).
+
+	python-dateutil's ISO parser, because QBO's forms are more than Python 3.10's fromisoformat reads: webhooks
+	send "-0700" (no colon), some answers "Z", and fractional seconds of any length ("...:19.12-07:00")."""
 	if not value:
 		return None
-	text = str(value).strip().replace("Z", "+00:00")
-	if len(text) > 5 and text[-5] in "+-" and text[-3] != ":" and "T" in text:
-		text = text[:-2] + ":" + text[-2:]  # -0700 -> -07:00
 	try:
-		parsed = datetime.fromisoformat(text)
-	except ValueError:
+		parsed = isoparser().isoparse(str(value).strip())
+	except (ValueError, OverflowError):
 		return None
 	if parsed.tzinfo is None:
 		parsed = parsed.replace(tzinfo=timezone.utc)

@@ -48,13 +48,17 @@ class QBOConnection(Document):
 		enabled: DF.Check
 		exempt_tax_code: DF.Autocomplete | None
 		exempt_tax_code_name: DF.Data | None
+		expiry_notice: DF.Data | None
 		facts_refreshed_at: DF.Datetime | None
 		home_currency: DF.Data | None
 		invoice_number_prefix: DF.Data | None
 		is_us_company: DF.Check
 		last_connected: DF.Datetime | None
 		last_error: DF.SmallText | None
+		last_failure: DF.SmallText | None
+		last_failure_at: DF.Datetime | None
 		last_pull_at: DF.Datetime | None
+		last_success_at: DF.Datetime | None
 		multicurrency_enabled: DF.Check
 		payments_deposit_account: DF.Autocomplete | None
 		payments_deposit_account_name: DF.Data | None
@@ -67,6 +71,7 @@ class QBOConnection(Document):
 		reconcile_qbo_payments: DF.Check
 		refresh_token: DF.Password | None
 		refresh_token_expires_at: DF.Datetime | None
+		refresh_token_hard_expires_at: DF.Datetime | None
 		rounding_item: DF.Autocomplete | None
 		rounding_item_name: DF.Data | None
 		status: DF.Literal["Not connected", "Connected", "Reconnect needed"]
