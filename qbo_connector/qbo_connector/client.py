@@ -20,6 +20,7 @@ from qbo_connector.qbo.errors import QBOError
 from qbo_connector.qbo.oauth import NotConnectedError
 from qbo_connector.qbo.pacing import Pacer
 from qbo_connector.qbo.redact import redact, redact_str, redact_text
+from qbo_connector.qbo_connector.budget import RedisReadCounter
 from qbo_connector.qbo_connector.pacing import RedisPacingState
 from qbo_connector.qbo_connector.settings import CONNECTION, get_oauth_client, get_settings
 from qbo_connector.qbo_connector.tokens import FrappeTokenProvider
@@ -57,6 +58,7 @@ def get_client(company: str, on_exchange: Callable[[Exchange], None] | None = No
 		token_provider=FrappeTokenProvider(company, oauth),
 		pacer=Pacer(RedisPacingState(), clock=time.time),
 		on_exchange=_with_health(company, on_exchange),
+		read_counter=RedisReadCounter(),
 	)
 
 

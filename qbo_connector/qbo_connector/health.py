@@ -59,7 +59,15 @@ def _newer(value: str | None, stored: Any) -> bool:
 
 
 def flush_health() -> None:
-	"""Cron: copy the calls recorded in Redis onto each connection (only what is newer than it holds)."""
+	"""Cron: copy the calls recorded in Redis onto each connection (only what is newer than it holds), and the
+	month's metered reads (budget.py)."""
+	from qbo_connector.qbo_connector.budget import flush_reads
+
+	_flush_calls()
+	flush_reads()
+
+
+def _flush_calls() -> None:
 	for row in frappe.get_all(
 		CONNECTION, fields=["name", "last_success_at", "last_failure_at"], filters={"realm_id": ("is", "set")}
 	):

@@ -608,6 +608,8 @@ class FrappeStore:
 				"next_retry_at": to_db_datetime(outcome.next_retry_at),
 				"doc_fingerprint": outcome.doc_fingerprint,
 				"traceback": outcome.traceback,  # validate() scrubs it again, by value as well
+				"requests": int(outcome.requests or 0),
+				"reads": int(outcome.reads or 0),
 			}
 		)
 		if outcome.intuit_tid:
@@ -656,6 +658,8 @@ class FrappeStore:
 			erp_doctype=(doc.reference_doctype if named_by_qbo else None) or None,
 			erp_name=(doc.reference_name if named_by_qbo else None) or None,
 			traceback=doc.traceback or None,
+			requests=int(doc.get("requests") or 0),
+			reads=int(doc.get("reads") or 0),
 		)
 
 	def retry_candidates(self, now: datetime) -> list[LogEntry]:

@@ -93,6 +93,8 @@ class Attempt:
 		self.log_id = engine.store.start_log(entry)
 		self.started = time.monotonic()
 		self.exchanges: list[Exchange] = []
+		self.requests = 0  # every HTTP exchange, also beyond the ones kept for the row
+		self.reads = 0  # metered reads among them
 		self.request: Any = None
 		self.response: Any = None
 		self.qbo_entity: str | None = entry.qbo_entity
@@ -112,6 +114,8 @@ class Attempt:
 		self.erp_doctype, self.erp_name = doctype, name
 
 	def add_exchange(self, exchange: Exchange) -> None:
+		self.requests += 1
+		self.reads += int(getattr(exchange, "reads", 0) or 0)
 		if len(self.exchanges) < _MAX_EXCHANGES:
 			self.exchanges.append(exchange)
 
@@ -203,6 +207,8 @@ class Attempt:
 				erp_doctype=self.erp_doctype if status != "Failed" else None,
 				erp_name=self.erp_name if status != "Failed" else None,
 				traceback=traceback,
+				requests=self.requests,
+				reads=self.reads,
 			),
 		)
 		try:

@@ -142,6 +142,8 @@ class LogEntry:
 	erp_doctype: str | None = None
 	erp_name: str | None = None
 	traceback: str | None = None  # internal errors: formatted, redacted, for admins
+	requests: int = 0  # HTTP requests the attempt sent to QBO (retries included)
+	reads: int = 0  # metered reads among them (qbo/budget.py)
 
 
 @dataclass
@@ -163,6 +165,8 @@ class LogOutcome:
 	erp_doctype: str | None = None  # the ERPNext document a pull created or changed
 	erp_name: str | None = None
 	traceback: str | None = None  # internal errors only; already redacted
+	requests: int = 0  # HTTP requests sent to QBO (retries included)
+	reads: int = 0  # metered reads among them
 
 
 @runtime_checkable

@@ -30,6 +30,7 @@ class QBOConnection(Document):
 		auto_apply_credits: DF.Check
 		auto_push_hours: DF.Int
 		automated_sales_tax: DF.Check
+		budget_notice: DF.Data | None
 		cancel_pulled_payments: DF.Check
 		company: DF.Link
 		connected_by: DF.Link | None
@@ -67,6 +68,8 @@ class QBOConnection(Document):
 		push_payments: DF.Check
 		qbo_company_name: DF.Data | None
 		qbo_country: DF.Data | None
+		reads_month: DF.Data | None
+		reads_this_month: DF.Int
 		realm_id: DF.Data | None
 		reconcile_qbo_payments: DF.Check
 		refresh_token: DF.Password | None
