@@ -54,7 +54,7 @@ class RedisReadCounter:
 			return
 		cache = frappe.cache()
 		key = self._key(realm_id, month_of())
-		if not cache.exists(key):
+		if not cache.exists(key, shared=True):  # the key is made already (shared: not prefixed again)
 			cache.set(key, self.stored(realm_id, month_of()), nx=True, ex=KEY_TTL)
 		cache.incrby(key, int(count))
 

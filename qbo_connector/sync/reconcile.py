@@ -485,8 +485,6 @@ class ReconcileMixin(EngineBase):
 			linked_ids: set[str] = set()
 			for doc in docs:
 				link = links.get(doc["name"])
-				if link is not None and link.qbo_entity != kind.entity:
-					link = None if link.state == "pending" else link
 				if int(doc.get("docstatus") or 0) == 2 and (link is None or not link.qbo_id):
 					continue  # cancelled before it was ever sent: nothing to compare
 				obj = found.get(str(link.qbo_id)) if link is not None and link.qbo_id else None
