@@ -23,11 +23,14 @@ _QBO_PREVIEW_JS = "public/js/qbo_preview.js"
 _QBO_SUGGEST_JS = "public/js/qbo_suggest.js"
 # "Test Connection", and the refresh token's hard end on the connection.
 _QBO_HEALTH_JS = "public/js/qbo_health.js"
+# The connection's Default Class and Default Location pickers, and the way to the class and location map.
+_QBO_DIMENSIONS_JS = "public/js/qbo_dimensions.js"
 doctype_js = {
 	"QBO Settings": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
-	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_HEALTH_JS],
+	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_HEALTH_JS, _QBO_DIMENSIONS_JS],
 	"QBO Account Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
 	"QBO Tax Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
+	"QBO Class and Location Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
 	"Sales Invoice": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_PREVIEW_JS],
 	"Payment Entry": [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_PREVIEW_JS],
 	"Customer": _QBO_STATUS_JS,

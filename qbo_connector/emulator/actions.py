@@ -239,6 +239,26 @@ def add_item(
 	return _run(state, realm_id, go)
 
 
+def _add_tag(entity: str):
+	def add(
+		state: EmulatorState, name: str, parent_id: str | None = None, realm_id: str | None = None
+	) -> dict:
+		def go(ctx: Ctx):
+			body: dict[str, Any] = {"Name": name}
+			if parent_id:
+				body["ParentRef"] = {"value": parent_id}
+			return (entity, entities.create(ctx, entity, body))
+
+		return _run(state, realm_id, go)
+
+	add.__doc__ = f"A {entity} made in QBO (optionally under parent_id)."
+	return add
+
+
+add_class = _add_tag("Class")
+add_department = _add_tag("Department")
+
+
 ACTIONS = {
 	"record_payment": record_payment,
 	"void_invoice": void_invoice,
@@ -252,6 +272,8 @@ ACTIONS = {
 	"deactivate_customer": deactivate_customer,
 	"reactivate_customer": reactivate_customer,
 	"add_item": add_item,
+	"add_class": add_class,
+	"add_department": add_department,
 	"deactivate_item": deactivate_item,
 	"reactivate_item": reactivate_item,
 }

@@ -73,6 +73,8 @@ REVOKE_PATH = "/v2/oauth2/tokens/revoke"
 DISCOVERY_PATH = "/.well-known/openid_configuration"
 USERINFO_PATH = "/v1/openid_connect/userinfo"
 BATCH_MAX_ITEMS = 30
+# Preferences.AccountingInfoPrefs the emulator keeps per company (set_company).
+TRACKING_PREFS = ("class_tracking", "track_departments", "department_terminology")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -863,8 +865,12 @@ class EmulatorServer:
 
 	def set_company(self, realm_id: str | None = None, reseed: bool = False, **mode: Any) -> dict:
 		"""Add a company, or change a company's mode (country, multicurrency, home_currency, custom_txn_numbers,
-		automated_sales_tax, name). A new country or home currency re-seeds it (data lost)."""
+		automated_sales_tax, name; class_tracking "none"/"txn"/"line", track_departments,
+		department_terminology). A new country or home currency re-seeds it (data lost)."""
 		realm = str(realm_id or self.realm_id)
+		tracking = {key: mode.pop(key) for key in TRACKING_PREFS if key in mode}
+		if tracking.get("class_tracking") not in (None, "none", "txn", "line"):
+			raise ValueError("class_tracking must be none, txn (per transaction) or line (per line)")
 		with self.state.lock:
 			company = self.state.company(realm)
 			reseed = reseed or company is None
@@ -901,6 +907,14 @@ class EmulatorServer:
 					entities.set_automated_sales_tax(
 						company, bool(mode["automated_sales_tax"]), self.state.now()
 					)
+				company.touch_settings("Preferences", self.state.now())
+			if tracking:
+				if "class_tracking" in tracking:
+					company.class_tracking = tracking["class_tracking"]
+				if "track_departments" in tracking:
+					company.track_departments = bool(tracking["track_departments"])
+				if tracking.get("department_terminology"):
+					company.department_terminology = str(tracking["department_terminology"])
 				company.touch_settings("Preferences", self.state.now())
 			return self.state.snapshot(realm_id=realm)["companies"][realm]
 
@@ -963,6 +977,12 @@ class EmulatorServer:
 
 	def add_item(self, name: str, **kwargs: Any) -> dict:
 		return self.act("add_item", name=name, **kwargs)
+
+	def add_class(self, name: str, **kwargs: Any) -> dict:
+		return self.act("add_class", name=name, **kwargs)
+
+	def add_department(self, name: str, **kwargs: Any) -> dict:
+		return self.act("add_department", name=name, **kwargs)
 
 	def deactivate_item(self, item_id: str, **kwargs: Any) -> dict:
 		return self.act("deactivate_item", item_id=item_id, **kwargs)

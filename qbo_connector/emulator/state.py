@@ -23,7 +23,17 @@ if TYPE_CHECKING:
 	from .oauth import OAuthStore
 	from .webhooks import WebhookSender
 
-NAME_ENTITIES = ("Customer", "Vendor", "Employee", "Item", "Account", "TaxCode", "TaxRate")
+NAME_ENTITIES = (
+	"Customer",
+	"Vendor",
+	"Employee",
+	"Item",
+	"Account",
+	"TaxCode",
+	"TaxRate",
+	"Class",
+	"Department",
+)
 TXN_ENTITIES = (
 	"Invoice",
 	"CreditMemo",
@@ -89,6 +99,11 @@ class Company:
 	# rates of the tax code it assigns (ast_code, seeded when AST is first switched on).
 	automated_sales_tax: bool = False
 	ast_code: str | None = None
+	# Preferences.AccountingInfoPrefs: classes per transaction ("txn"), per line ("line") or not ("none");
+	# departments (shown as DepartmentTerminology, "Location" by default) tracked or not.
+	class_tracking: str = "none"
+	track_departments: bool = False
+	department_terminology: str = "Location"
 
 	@property
 	def tz(self):
@@ -120,7 +135,7 @@ class Company:
 		if entity in PEOPLE:
 			name = obj.get("DisplayName")
 			space = "people"
-		elif entity in ("Item", "Account"):
+		elif entity in ("Item", "Account", "Class", "Department"):
 			name = obj.get("FullyQualifiedName") or obj.get("Name")
 			space = entity
 		else:
@@ -316,6 +331,8 @@ class EmulatorState:
 					"home_currency": company.home_currency,
 					"custom_txn_numbers": company.custom_txn_numbers,
 					"automated_sales_tax": company.automated_sales_tax,
+					"class_tracking": company.class_tracking,
+					"track_departments": company.track_departments,
 					"counts": company.counts(),
 					"deleted": {e: len(t) for e, t in company.tombstones.items() if t},
 					"reads_this_month": self.meter.read_count(realm),

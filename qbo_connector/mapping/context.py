@@ -90,6 +90,7 @@ class MappingContext:
 	- item_income_accounts: ERPNext item code -> the QBO income Account id its QBO item books to (as
 	  created or read); account_item_refs: QBO income Account id -> the QBO item that books to it, used for
 	  lines whose income account differs from their item's (see invoice.py).
+	- class_tracking, class_refs, track_locations, location_refs...: see dimensions.py.
 	"""
 
 	realm_id: str = ""
@@ -118,3 +119,14 @@ class MappingContext:
 	automated_sales_tax: bool = False
 	item_income_accounts: dict[str, str] = field(default_factory=dict)
 	account_item_refs: dict[str, str] = field(default_factory=dict)
+	# Classes and locations (dimensions.py): how the QBO company tracks them and the maps to its records.
+	class_tracking: str = "none"  # none | txn | line
+	class_refs: dict[str, str] = field(default_factory=dict)  # ERPNext Cost Center -> QBO Class id
+	default_class_ref: str | None = None
+	track_locations: bool = False
+	location_refs: dict[str, str] = field(
+		default_factory=dict
+	)  # value of location_field -> QBO Department id
+	default_location_ref: str | None = None
+	location_field: str = "branch"
+	location_label: str = "Location"  # QBO's DepartmentTerminology

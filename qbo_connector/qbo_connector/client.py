@@ -15,6 +15,14 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from qbo_connector.mapping.dimensions import (
+	CLASS_NONE,
+	CLASS_PER_LINE,
+	CLASS_PER_TXN,
+	class_tracking_of,
+	location_terminology,
+	tracks_locations,
+)
 from qbo_connector.qbo.client import Exchange, QBOClient
 from qbo_connector.qbo.errors import QBOError
 from qbo_connector.qbo.oauth import NotConnectedError
@@ -26,6 +34,8 @@ from qbo_connector.qbo_connector.settings import CONNECTION, get_oauth_client, g
 from qbo_connector.qbo_connector.tokens import FrappeTokenProvider
 
 T = TypeVar("T")
+# mapping/dimensions.py's class tracking -> the QBO Connection's Classes in QuickBooks field
+CLASS_TRACKING_LABELS = {CLASS_NONE: "", CLASS_PER_TXN: "Per Transaction", CLASS_PER_LINE: "Per Line"}
 US_NAMES = ("US", "USA", "UNITED STATES", "UNITED STATES OF AMERICA")
 
 
@@ -178,6 +188,9 @@ def company_facts(company_info: dict, preferences: dict) -> dict[str, Any]:
 		"custom_txn_numbers": int(bool(sales.get("CustomTxnNumbers"))),
 		"auto_apply_credits": int(bool(sales.get("AutoApplyCredit"))),
 		"automated_sales_tax": int(bool(tax.get("PartnerTaxEnabled"))),
+		"class_tracking": CLASS_TRACKING_LABELS[class_tracking_of(preferences)],
+		"track_locations": int(tracks_locations(preferences)),
+		"location_label": location_terminology(preferences),
 		"facts_refreshed_at": now_datetime(),
 	}
 

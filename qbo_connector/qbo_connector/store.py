@@ -35,6 +35,10 @@ from qbo_connector.qbo_connector.doctype.qbo_account_map.qbo_account_map import 
 	get_account_map,
 	get_default_account,
 )
+from qbo_connector.qbo_connector.doctype.qbo_class_and_location_map.qbo_class_and_location_map import (
+	get_class_map,
+	get_location_map,
+)
 from qbo_connector.qbo_connector.doctype.qbo_link.qbo_link import qbo_key, ref_key
 from qbo_connector.qbo_connector.doctype.qbo_tax_map.qbo_tax_map import get_tax_map
 from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
@@ -58,6 +62,9 @@ from qbo_connector.sync.store import (
 )
 
 LINK = "QBO Link"
+# QBO Connection's Classes in QuickBooks <-> CompanyMode.class_tracking (mapping/dimensions.py)
+CLASS_TRACKING_LABELS = {"none": "", "txn": "Per Transaction", "line": "Per Line"}
+CLASS_TRACKING_VALUES = {label: value for value, label in CLASS_TRACKING_LABELS.items()}
 LOG = "QBO Sync Log"
 FROM_PULL_FLAG = "qbo_from_pull"
 
@@ -116,6 +123,12 @@ CONNECTION_FIELDS = (
 	"auto_apply_credits",
 	"facts_refreshed_at",
 	"tax_code_rates",
+	"class_tracking",
+	"track_locations",
+	"location_label",
+	"location_field",
+	"default_class",
+	"default_location",
 )
 # What reconciliation compares (sync/reconcile.py); fields a doctype lacks are left out.
 RECONCILE_FIELDS = (
@@ -246,6 +259,9 @@ class FrappeStore:
 				auto_apply_credits=bool(row.auto_apply_credits),
 				fetched_at=from_db_datetime(row.facts_refreshed_at),
 				tax_codes=tax_codes_from_json(row.tax_code_rates),
+				class_tracking=CLASS_TRACKING_VALUES.get(row.class_tracking or "", "none"),
+				track_locations=bool(row.track_locations),
+				location_label=row.location_label or "Location",
 			)
 		return ConnectionConfig(
 			company=company,
@@ -275,6 +291,11 @@ class FrappeStore:
 			absorb_cent_differences=bool(row.absorb_cent_differences),
 			account_map=get_account_map(company),
 			tax_map=get_tax_map(company),
+			class_map=get_class_map(company),
+			location_map=get_location_map(company),
+			default_class=row.default_class or None,
+			default_location=row.default_location or None,
+			location_field=(row.location_field or "branch").strip(),
 			company_mode=mode,
 		)
 
@@ -294,6 +315,9 @@ class FrappeStore:
 				"auto_apply_credits": int(mode.auto_apply_credits),
 				"facts_refreshed_at": to_db_datetime(mode.fetched_at) or frappe.utils.now_datetime(),
 				"tax_code_rates": tax_codes_to_json(mode.tax_codes),
+				"class_tracking": CLASS_TRACKING_LABELS.get(mode.class_tracking, ""),
+				"track_locations": int(mode.track_locations),
+				"location_label": mode.location_label,
 			},
 			update_modified=False,
 		)

@@ -13,7 +13,7 @@ from frappe import _
 
 from qbo_connector.mapping.context import tax_codes_from_json
 from qbo_connector.mapping.money import D
-from qbo_connector.mapping.suggest import suggest_accounts, suggest_tax_codes
+from qbo_connector.mapping.suggest import suggest_accounts, suggest_by_name, suggest_tax_codes
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo.errors import QBOError
 from qbo_connector.qbo_connector.client import run_logged, throw_qbo_error
@@ -156,3 +156,88 @@ def suggest_tax_map(company: str) -> list[dict[str, Any]]:
 			}
 		)
 	return out
+
+
+def _class_map_rows(company: str, table: str) -> set[str]:
+	map_doctype = "QBO Class and Location Map"
+	if not frappe.db.exists(map_doctype, company):
+		return set()
+	doc = frappe.get_doc(map_doctype, company)
+	field = "cost_center" if table == "classes" else "erpnext_value"
+	return {row.get(field) for row in doc.get(table)}
+
+
+@frappe.whitelist()
+def suggest_classes(company: str) -> list[dict[str, Any]]:
+	"""A QBO class per cost center of the company not in its QBO Class and Location Map yet, by name."""
+	_check(company)
+	mapped = _class_map_rows(company, "classes")
+	centers = [
+		{"name": row.name, "label": row.cost_center_name}
+		for row in frappe.get_all(
+			"Cost Center",
+			filters={"company": company, "is_group": 0, "disabled": 0},
+			fields=["name", "cost_center_name"],
+			order_by="lft asc",
+		)
+		if row.name not in mapped
+	]
+	try:
+		classes = get_list(company, "classes")
+	except QBOError as exc:
+		throw_qbo_error(exc)
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	return [
+		{
+			"cost_center": s.key,
+			"qbo_class": s.qbo_id,
+			"qbo_class_name": s.qbo_name,
+			"confidence": s.confidence,
+			"match_reason": s.reason,
+		}
+		for s in suggest_by_name(centers, classes, abbr=abbr)
+	]
+
+
+def location_values(company: str) -> list[str]:
+	"""What the connection's Location Field holds: the Branch records when it is `branch`, and the values
+	the company's invoices carry in it."""
+	field = (frappe.db.get_value(CONNECTION, company, "location_field") or "branch").strip()
+	values: list[str] = []
+	if field == "branch" and frappe.db.exists("DocType", "Branch"):
+		values += frappe.get_all("Branch", pluck="name", order_by="name asc")
+	if frappe.get_meta("Sales Invoice").has_field(field):
+		values += [
+			value
+			for value in frappe.get_all(
+				"Sales Invoice",
+				filters={"company": company, field: ("is", "set")},
+				pluck=field,
+				distinct=True,
+				limit_page_length=1000,
+			)
+			if value
+		]
+	return list(dict.fromkeys(values))
+
+
+@frappe.whitelist()
+def suggest_locations(company: str) -> list[dict[str, Any]]:
+	"""A QBO location (Department) per branch (Location Field value) not in the map yet, by name."""
+	_check(company)
+	mapped = _class_map_rows(company, "locations")
+	records = [{"name": value} for value in location_values(company) if value not in mapped]
+	try:
+		locations = get_list(company, "locations")
+	except QBOError as exc:
+		throw_qbo_error(exc)
+	return [
+		{
+			"erpnext_value": s.key,
+			"qbo_location": s.qbo_id,
+			"qbo_location_name": s.qbo_name,
+			"confidence": s.confidence,
+			"match_reason": s.reason,
+		}
+		for s in suggest_by_name(records, locations)
+	]

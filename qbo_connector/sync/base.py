@@ -20,6 +20,7 @@ from typing import Any
 from dateutil.parser import isoparser
 
 from qbo_connector.mapping.context import MappingContext, TaxCodeInfo
+from qbo_connector.mapping.dimensions import class_tracking_of, location_terminology, tracks_locations
 from qbo_connector.mapping.money import D, q2
 from qbo_connector.qbo.client import Exchange, QBOClient
 from qbo_connector.qbo.query import Query
@@ -373,6 +374,9 @@ class EngineBase:
 		sales = prefs.get("SalesFormsPrefs") or {}
 		tax = prefs.get("TaxPrefs") or {}
 		mode = CompanyMode(
+			class_tracking=class_tracking_of(prefs),
+			track_locations=tracks_locations(prefs),
+			location_label=location_terminology(prefs),
 			country=str(info.get("Country") or (info.get("CompanyAddr") or {}).get("Country") or "US"),
 			home_currency=str((currency.get("HomeCurrency") or {}).get("value") or "USD"),
 			multicurrency=bool(currency.get("MultiCurrencyEnabled")),
@@ -434,6 +438,14 @@ class EngineBase:
 			deposit_account_ref=config.deposit_account,
 			tax_codes=mode.tax_codes,
 			automated_sales_tax=mode.automated_sales_tax,
+			class_tracking=mode.class_tracking,
+			class_refs=dict(config.class_map),
+			default_class_ref=config.default_class,
+			track_locations=mode.track_locations,
+			location_refs=dict(config.location_map),
+			default_location_ref=config.default_location,
+			location_field=config.location_field or "branch",
+			location_label=mode.location_label,
 		)
 
 	def waits_for_a_fix(self, entry: LogEntry) -> bool:
@@ -474,6 +486,11 @@ class EngineBase:
 					config.rounding_item,
 					config.deposit_account,
 					config.doc_number_prefix,
+					sorted(config.class_map.items()),
+					sorted(config.location_map.items()),
+					config.default_class,
+					config.default_location,
+					config.location_field,
 				)
 			)
 		return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.dimensions import apply_dimensions
 from qbo_connector.mapping.invoice import MappedInvoice, explain_total_difference, map_invoice
 from qbo_connector.mapping.money import fmt, q2
 from qbo_connector.mapping.payment import map_payment
@@ -38,6 +39,7 @@ def map_document(doctype: str, doc: dict[str, Any], ctx: MappingContext) -> Mapp
 	"""Sales Invoice -> Invoice/CreditMemo, Payment Entry -> Payment."""
 	if doctype == SALES_INVOICE:
 		invoice = map_invoice(doc, ctx)
+		apply_dimensions(invoice.body, doc, ctx, doctype)  # classes and locations, as QBO tracks them
 		return Mapped(
 			entity=invoice.entity,
 			body=invoice.body,

@@ -46,6 +46,11 @@ class CompanyMode:
 	# QBO TaxCode id -> name and sales rates (percent), read with the settings: the invoice mapper predicts
 	# the tax QBO will compute from them. None: not read yet (a connection saved before they were kept).
 	tax_codes: dict[str, TaxCodeInfo] | None = None
+	# Preferences.AccountingInfoPrefs (mapping/dimensions.py): classes per line, per transaction or not at all;
+	# locations (Departments) tracked, and what QBO calls them.
+	class_tracking: str = "none"
+	track_locations: bool = False
+	location_label: str = "Location"
 
 	@property
 	def is_us(self) -> bool:
@@ -85,6 +90,13 @@ class ConnectionConfig:
 	absorb_cent_differences: bool = False  # put ERPNext's stray cent on the rounding line (else: reported)
 	account_map: dict[str, str] = field(default_factory=dict)  # ERPNext account -> QBO Account id
 	tax_map: dict[str, str] = field(default_factory=dict)  # ERPNext template/account -> QBO TaxCode id
+	class_map: dict[str, str] = field(default_factory=dict)  # ERPNext Cost Center -> QBO Class id
+	location_map: dict[str, str] = field(
+		default_factory=dict
+	)  # ERPNext Branch (location_field) -> QBO Department
+	default_class: str | None = None  # QBO Class id for what the class map does not cover
+	default_location: str | None = None  # QBO Department id for what the location map does not cover
+	location_field: str = "branch"  # the document field (an accounting dimension) locations come from
 	company_mode: CompanyMode | None = None
 
 

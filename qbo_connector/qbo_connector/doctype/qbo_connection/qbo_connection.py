@@ -12,7 +12,8 @@ from frappe.model.document import Document
 from qbo_connector.qbo_connector.tokens import TOKEN_FIELDS
 
 QBO_REF_FIELDS = ("default_item", "rounding_item", "default_tax_code", "us_tax_code", "payments_deposit_account",
-	"deposit_bank_account", "exempt_tax_code", "default_income_account", "discount_account")  # fmt: skip
+	"deposit_bank_account", "exempt_tax_code", "default_income_account", "discount_account", "default_class",
+	"default_location")  # fmt: skip
 
 
 class QBOConnection(Document):
@@ -32,14 +33,19 @@ class QBOConnection(Document):
 		automated_sales_tax: DF.Check
 		budget_notice: DF.Data | None
 		cancel_pulled_payments: DF.Check
+		class_tracking: DF.Literal["", "Per Transaction", "Per Line"]
 		company: DF.Link
 		connected_by: DF.Link | None
 		create_deposits: DF.Check
 		custom_txn_numbers: DF.Check
+		default_class: DF.Autocomplete | None
+		default_class_name: DF.Data | None
 		default_income_account: DF.Autocomplete | None
 		default_income_account_name: DF.Data | None
 		default_item: DF.Autocomplete | None
 		default_item_name: DF.Data | None
+		default_location: DF.Autocomplete | None
+		default_location_name: DF.Data | None
 		default_tax_code: DF.Autocomplete | None
 		default_tax_code_name: DF.Data | None
 		deposit_bank_account: DF.Autocomplete | None
@@ -60,6 +66,8 @@ class QBOConnection(Document):
 		last_failure_at: DF.Datetime | None
 		last_pull_at: DF.Datetime | None
 		last_success_at: DF.Datetime | None
+		location_field: DF.Data | None
+		location_label: DF.Data | None
 		multicurrency_enabled: DF.Check
 		payments_deposit_account: DF.Autocomplete | None
 		payments_deposit_account_name: DF.Data | None
@@ -78,6 +86,7 @@ class QBOConnection(Document):
 		rounding_item: DF.Autocomplete | None
 		rounding_item_name: DF.Data | None
 		status: DF.Literal["Not connected", "Connected", "Reconnect needed"]
+		track_locations: DF.Check
 		txn_date_from: DF.Literal["Posting Date", "Invoice Period"]
 		us_tax_code: DF.Autocomplete | None
 		us_tax_code_name: DF.Data | None
@@ -114,6 +123,8 @@ class QBOConnection(Document):
 			"discount_account": "accounts",
 			"payments_deposit_account": "accounts",
 			"deposit_bank_account": "accounts",
+			"default_class": "classes",
+			"default_location": "locations",
 		}
 		for fieldname, kind in kinds.items():
 			value = self.get(fieldname)
