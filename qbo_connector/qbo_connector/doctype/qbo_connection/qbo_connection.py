@@ -197,6 +197,8 @@ def forget_other_realm(connection: Document) -> list[str]:
 	for doctype, child, fields in (
 		("QBO Account Map", "QBO Account Map Item", ("qbo_account", "qbo_account_name", "qbo_account_type")),
 		("QBO Tax Map", "QBO Tax Map Item", ("qbo_tax_code", "qbo_tax_code_name")),
+		("QBO Class and Location Map", "QBO Class Map Item", ("qbo_class", "qbo_class_name")),
+		("QBO Class and Location Map", "QBO Location Map Item", ("qbo_location", "qbo_location_name")),
 	):
 		if not frappe.db.exists(doctype, connection.company):
 			continue
