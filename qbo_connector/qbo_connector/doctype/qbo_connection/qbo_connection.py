@@ -194,26 +194,37 @@ def forget_other_realm(connection: Document) -> list[str]:
 		connection.create_deposits = 0  # it needs the bank account just cleared
 		cleared.append(_("Create Deposits (switched off until a bank account is picked again)"))
 	connection.tax_code_rates = None  # the old company's tax codes; read again before the next push
-	for doctype, child, fields in (
-		("QBO Account Map", "QBO Account Map Item", ("qbo_account", "qbo_account_name", "qbo_account_type")),
-		("QBO Tax Map", "QBO Tax Map Item", ("qbo_tax_code", "qbo_tax_code_name")),
-		("QBO Class and Location Map", "QBO Class Map Item", ("qbo_class", "qbo_class_name")),
-		("QBO Class and Location Map", "QBO Location Map Item", ("qbo_location", "qbo_location_name")),
+	for doctype, tables in (
+		(
+			"QBO Account Map",
+			(("QBO Account Map Item", ("qbo_account", "qbo_account_name", "qbo_account_type")),),
+		),
+		("QBO Tax Map", (("QBO Tax Map Item", ("qbo_tax_code", "qbo_tax_code_name")),)),
+		(
+			"QBO Class and Location Map",
+			(
+				("QBO Class Map Item", ("qbo_class", "qbo_class_name")),
+				("QBO Location Map Item", ("qbo_location", "qbo_location_name")),
+			),
+		),
 	):
 		if not frappe.db.exists(doctype, connection.company):
 			continue
-		rows = frappe.get_all(
-			child,
-			filters={"parenttype": doctype, "parent": connection.company, fields[0]: ("is", "set")},
-			pluck="name",
-		)
-		for row in rows:
-			frappe.db.set_value(child, row, dict.fromkeys(fields), update_modified=False)
+		count = 0
+		for child, fields in tables:
+			rows = frappe.get_all(
+				child,
+				filters={"parenttype": doctype, "parent": connection.company, fields[0]: ("is", "set")},
+				pluck="name",
+			)
+			for row in rows:
+				frappe.db.set_value(child, row, dict.fromkeys(fields), update_modified=False)
+			count += len(rows)
 		frappe.db.set_value(
 			doctype, connection.company, "realm_id", connection.realm_id, update_modified=False
 		)
-		if rows:
-			cleared.append(_("{0}: the QuickBooks side of {1} row(s)").format(_(doctype), len(rows)))
+		if count:
+			cleared.append(_("{0}: the QuickBooks side of {1} row(s)").format(_(doctype), count))
 	return cleared
 
 
