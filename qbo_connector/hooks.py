@@ -41,11 +41,13 @@ add_to_apps_screen = (
 )
 
 after_install = "qbo_connector.qbo_connector.install.after_install"
-# The workspace's overview block and the log's list settings follow the code on every migrate.
-after_migrate = "qbo_connector.qbo_connector.install.after_migrate"
+after_migrate = [
+	# The workspace's overview block and the log's list settings follow the code on every migrate.
+	"qbo_connector.qbo_connector.install.after_migrate",
+	# The QBO Status field on every kind's doctype, also for kinds added by an upgrade (idempotent).
+	"qbo_connector.qbo_connector.install.add_custom_fields",
+]
 before_uninstall = "qbo_connector.qbo_connector.install.before_uninstall"
-# The QBO Status field on every kind's doctype, also for kinds added by an upgrade (idempotent).
-after_migrate = "qbo_connector.qbo_connector.install.add_custom_fields"
 
 # Shared helpers for our forms, and the QuickBooks status on the documents that sync.
 _QBO_COMMON_JS = "public/js/qbo_common.js"
@@ -53,12 +55,25 @@ _QBO_STATUS_JS = "public/js/qbo_status.js"
 # Sync buttons (Push to QuickBooks, Sync Now, Re-sync All) and their progress bar.
 _QBO_PROGRESS_JS = "public/js/qbo_progress.js"
 _QBO_SYNC_JS = "public/js/qbo_sync.js"
+# "Preview in QuickBooks": what a push would send and create, with no write anywhere.
+_QBO_PREVIEW_JS = "public/js/qbo_preview.js"
+# "Suggest" on the account and tax maps (rows added unsaved, with their confidence).
+_QBO_SUGGEST_JS = "public/js/qbo_suggest.js"
+# "Test Connection", and the refresh token's hard end on the connection.
+_QBO_HEALTH_JS = "public/js/qbo_health.js"
+# The connection's Default Class and Default Location pickers, and the way to the class and location map.
+_QBO_DIMENSIONS_JS = "public/js/qbo_dimensions.js"
 doctype_js = {
 	"QBO Settings": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
-	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
-	"QBO Account Map": _QBO_COMMON_JS,
-	"QBO Tax Map": _QBO_COMMON_JS,
-	**{doctype: [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS] for doctype in _kind_doctypes()},
+	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_HEALTH_JS, _QBO_DIMENSIONS_JS],
+	"QBO Account Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
+	"QBO Tax Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
+	"QBO Class and Location Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
+	# Every kind's form: its QuickBooks status, Push to QuickBooks, and Preview in QuickBooks.
+	**{
+		doctype: [_QBO_STATUS_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_PREVIEW_JS]
+		for doctype in _kind_doctypes()
+	},
 	"Customer": _QBO_STATUS_JS,
 	"Supplier": _QBO_STATUS_JS,
 	"Employee": _QBO_STATUS_JS,  # its QBO Link is the Employee map
@@ -84,10 +99,20 @@ scheduler_events = {
 		# Each connection is pulled when its own Pull Interval has passed; failed attempts are retried
 		# when their backoff is due; rows a dead worker left Running past tasks.ATTEMPT_TIMEOUT are closed
 		# as Interrupted (and their documents become due for retry_due).
-		"*/5 * * * *": [_TASKS + "scheduled_pull", _TASKS + "sweep_interrupted", _TASKS + "retry_due"],
+		# flush_health copies each connection's last successful and failed call from Redis onto it.
+		"*/5 * * * *": [
+			_TASKS + "scheduled_pull",
+			_TASKS + "sweep_interrupted",
+			_TASKS + "retry_due",
+			"qbo_connector.qbo_connector.health.flush_health",
+		],
 	},
 	# Documents still not in QuickBooks after the connection's Auto Push Hours are pushed in batches.
 	"hourly_long": [_TASKS + "auto_push"],
+	# The drift check: last month's documents against QuickBooks; managers hear when something differs.
+	"daily_long": ["qbo_connector.qbo_connector.reconciliation.drift_check_all"],
+	# Notices 30 and 7 days before a connection's refresh token reaches Intuit's five-year end.
+	"daily": ["qbo_connector.qbo_connector.health.check_token_expiry"],
 }
 
 # Old successful and skipped QBO Sync Log rows are deleted daily by Log Settings; QBO Settings' "Keep

@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
 		help="refresh token lifetime, nominal seconds",
 	)
 	p.add_argument(
+		"--refresh-token-hard-lifetime",
+		type=float,
+		default=d.refresh_token_hard_lifetime,
+		help="refresh token hard maximum from the connection, nominal seconds (Intuit: five years)",
+	)
+	p.add_argument(
 		"--time-scale",
 		type=float,
 		default=d.time_scale,
@@ -149,6 +155,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 		redirect_uris=list(args.redirect_uri),
 		token_lifetime=args.token_lifetime,
 		refresh_token_lifetime=args.refresh_token_lifetime,
+		refresh_token_hard_lifetime=args.refresh_token_hard_lifetime,
 		time_scale=args.time_scale,
 		webhook_url=args.webhook_url,
 		webhook_format=args.webhook_format,

@@ -87,6 +87,62 @@ def void_invoice(state: EmulatorState, invoice_id: str, realm_id: str | None = N
 	return _run(state, realm_id, go)
 
 
+def _services_line(ctx: Ctx, amount: object) -> dict[str, Any]:
+	"""An untaxed sales line of `amount` on the seeded "Services" item."""
+	services = ctx.co.find_name("Item", "Services")
+	detail: dict[str, Any] = {"ItemRef": {"value": services[1] if services else "1"}}
+	if ctx.co.is_us:
+		detail["TaxCodeRef"] = {"value": "NON"}
+	return {"DetailType": "SalesItemLineDetail", "Amount": dec(amount), "SalesItemLineDetail": detail}
+
+
+def add_invoice(
+	state: EmulatorState,
+	customer_id: str,
+	amount: object,
+	txn_date: str | None = None,
+	doc_number: str | None = None,
+	realm_id: str | None = None,
+	**fields: Any,
+) -> dict:
+	"""An invoice entered in QBO itself: one untaxed line on the "Services" item."""
+
+	def go(ctx: Ctx):
+		body: dict[str, Any] = {
+			"CustomerRef": {"value": customer_id},
+			"Line": [_services_line(ctx, amount)],
+			**fields,
+		}
+		if txn_date:
+			body["TxnDate"] = txn_date
+		if doc_number:
+			body["DocNumber"] = doc_number
+		return ("Invoice", entities.create(ctx, "Invoice", body))
+
+	return _run(state, realm_id, go)
+
+
+def edit_invoice(
+	state: EmulatorState,
+	invoice_id: str,
+	add_amount: object = None,
+	realm_id: str | None = None,
+	**fields: Any,
+) -> dict:
+	"""An accountant changes an invoice in QBO: `add_amount` adds an untaxed line of that amount on the
+	"Services" item (the total and balance move); other keyword arguments are set as they are (sparse)."""
+
+	def go(ctx: Ctx):
+		obj = _obj(ctx, "Invoice", invoice_id)
+		body: dict[str, Any] = {"Id": obj["Id"], "SyncToken": obj["SyncToken"], "sparse": True, **fields}
+		if add_amount is not None:
+			lines = [line for line in obj.get("Line") or [] if line.get("DetailType") != "SubTotalLineDetail"]
+			body["Line"] = [*lines, _services_line(ctx, add_amount)]
+		return ("Invoice", entities.update(ctx, "Invoice", body))
+
+	return _run(state, realm_id, go)
+
+
 def void_payment(state: EmulatorState, payment_id: str, realm_id: str | None = None) -> dict:
 	def go(ctx: Ctx):
 		obj = _obj(ctx, "Payment", payment_id)
@@ -208,9 +264,31 @@ def add_item(
 	return _run(state, realm_id, go)
 
 
+def _add_tag(entity: str):
+	def add(
+		state: EmulatorState, name: str, parent_id: str | None = None, realm_id: str | None = None
+	) -> dict:
+		def go(ctx: Ctx):
+			body: dict[str, Any] = {"Name": name}
+			if parent_id:
+				body["ParentRef"] = {"value": parent_id}
+			return (entity, entities.create(ctx, entity, body))
+
+		return _run(state, realm_id, go)
+
+	add.__doc__ = f"A {entity} made in QBO (optionally under parent_id)."
+	return add
+
+
+add_class = _add_tag("Class")
+add_department = _add_tag("Department")
+
+
 ACTIONS = {
 	"record_payment": record_payment,
 	"void_invoice": void_invoice,
+	"add_invoice": add_invoice,
+	"edit_invoice": edit_invoice,
 	"void_payment": void_payment,
 	"delete_invoice": delete_invoice,
 	"delete_payment": delete_payment,
@@ -221,6 +299,8 @@ ACTIONS = {
 	"deactivate_customer": deactivate_customer,
 	"reactivate_customer": reactivate_customer,
 	"add_item": add_item,
+	"add_class": add_class,
+	"add_department": add_department,
 	"deactivate_item": deactivate_item,
 	"reactivate_item": reactivate_item,
 }

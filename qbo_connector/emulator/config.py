@@ -22,6 +22,9 @@ class EmulatorConfig:
 	redirect_uris: list[str] = field(default_factory=list)  # empty: any http(s) redirect_uri is accepted
 	token_lifetime: float = 3600.0  # access token, nominal seconds
 	refresh_token_lifetime: float = 8_640_000.0  # 100 days, nominal seconds
+	# Intuit's hard maximum (since late 2025): five years from the connection, whatever the rolling lifetime;
+	# token answers say what is left in x_refresh_token_hard_expires_in.
+	refresh_token_hard_lifetime: float = 157_680_000.0
 	code_lifetime: float = 300.0  # authorization code, nominal seconds
 	time_scale: float = 1.0  # 0.01: a "minute" lasts 0.6 s (token lifetimes and rate windows shrink with it)
 	webhook_url: str | None = None

@@ -198,7 +198,7 @@ def _ref(
 def _display(entity: str, obj: dict) -> str:
 	if entity in PEOPLE:
 		return obj.get("DisplayName", "")
-	if entity in ("Item", "Account"):
+	if entity in ("Item", "Account", "Class", "Department"):
 		return obj.get("FullyQualifiedName") or obj.get("Name", "")
 	return obj.get("Name") or obj.get("DocNumber") or obj.get("Id", "")
 
@@ -424,6 +424,44 @@ def _account(ctx: Ctx, obj: dict, old: dict | None) -> None:
 	obj.setdefault("CurrentBalanceWithSubAccounts", ZERO)
 	if obj.get("Active") is None:
 		obj["Active"] = True
+
+
+def _tag(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
+	"""Class and Department (QBO shows Departments as "Location" or its DepartmentTerminology): a name, unique
+	within its kind, optionally under a parent (FullyQualifiedName "Parent:Child")."""
+	if blank(obj.get("Name")):
+		raise errors.required("Name")
+	obj["Name"] = str(obj["Name"]).strip()
+	_len(obj, "Name", 100)
+	_name_chars(obj["Name"], "Name")
+	fqn = obj["Name"]
+	parent = _ref(ctx, obj, "ParentRef", entity)
+	sub = "SubClass" if entity == "Class" else "SubDepartment"
+	obj[sub] = bool(parent)
+	if parent:
+		fqn = f"{parent.get('FullyQualifiedName') or parent['Name']}:{fqn}"
+	obj["FullyQualifiedName"] = fqn
+	clash = ctx.co.find_name(entity, fqn)
+	if clash and clash != (entity, obj.get("Id")):
+		raise Fault(
+			"6240",
+			"Duplicate Name Exists Error",
+			f"Another {entity.lower()} is already using this name ({fqn}). Please use a different name.",
+			"Name",
+		)
+	if obj.get("Active") is None:
+		obj["Active"] = True
+
+
+def _tags(ctx: Ctx, obj: dict) -> None:
+	"""A sales form's Class and Department references (on the form, and a Class on each line): each must be
+	an active record of this company (2500 unknown, 610 inactive)."""
+	_ref(ctx, obj, "ClassRef", "Class")
+	_ref(ctx, obj, "DepartmentRef", "Department")
+	for line in obj.get("Line") or []:
+		for kind in ("SalesItemLineDetail", "DiscountLineDetail"):
+			if isinstance(line.get(kind), dict):
+				_ref(ctx, line[kind], "ClassRef", "Class")
 
 
 # ----------------------------------------------------------------------------- transactions: shared parts
@@ -700,6 +738,7 @@ def _sales(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 	lines = obj.get("Line")
 	if not isinstance(lines, list):
 		raise errors.required("Line")
+	_tags(ctx, obj)
 	lines = [
 		copy.deepcopy(x) for x in lines if isinstance(x, dict) and x.get("DetailType") != "SubTotalLineDetail"
 	]
@@ -1316,6 +1355,8 @@ def _prepare(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 		_item(ctx, obj, old)
 	elif entity == "Account":
 		_account(ctx, obj, old)
+	elif entity in ("Class", "Department"):
+		_tag(ctx, entity, obj, old)
 	elif entity in SALES_ENTITIES:
 		_sales(ctx, entity, obj, old)
 	elif entity == "Payment":
@@ -1572,10 +1613,10 @@ def preferences(co: Company) -> dict:
 		tax_prefs["TaxGroupCodeRef"] = {"value": group[1]} if group else None
 	return {
 		"AccountingInfoPrefs": {
-			"TrackDepartments": False,
-			"DepartmentTerminology": "Location",
-			"ClassTrackingPerTxn": False,
-			"ClassTrackingPerTxnLine": False,
+			"TrackDepartments": co.track_departments,
+			"DepartmentTerminology": co.department_terminology,
+			"ClassTrackingPerTxn": co.class_tracking == "txn",
+			"ClassTrackingPerTxnLine": co.class_tracking == "line",
 			"CustomerTerminology": "Customers",
 			"FirstMonthOfFiscalYear": "January",
 			"TaxYearMonth": "January",

@@ -38,6 +38,8 @@ _FIELDS = {
 	"AccountSubType AcctNum CurrentBalance CurrentBalanceWithSubAccounts CurrencyRef TaxCodeRef TxnLocationType "
 	"AccountAlias",
 	"TaxCode": "Name Description Active Hidden Taxable TaxGroup SalesTaxRateList PurchaseTaxRateList TaxCodeConfigType",
+	"Class": "Name SubClass ParentRef FullyQualifiedName Active",
+	"Department": "Name SubDepartment ParentRef FullyQualifiedName Active",
 	"TaxRate": "Name Description Active RateValue AgencyRef TaxReturnLineRef EffectiveTaxRate SpecialTaxType "
 	"DisplayType OriginalTaxRate",
 	"Invoice": _TXN
@@ -80,6 +82,8 @@ _READONLY = {
 	"Account": "CurrentBalance CurrentBalanceWithSubAccounts FullyQualifiedName Classification",
 	"TaxCode": "",
 	"TaxRate": "",
+	"Class": "FullyQualifiedName",
+	"Department": "FullyQualifiedName",
 	"Invoice": "TotalAmt HomeTotalAmt Balance HomeBalance InvoiceLink EInvoiceStatus",
 	"CreditMemo": "TotalAmt HomeTotalAmt Balance RemainingCredit",
 	"Estimate": "TotalAmt HomeTotalAmt",

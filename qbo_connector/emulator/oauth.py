@@ -2,7 +2,10 @@
 
 A *grant* is one connection (app x company). It has one live refresh token at a time: every refresh returns a
 new one and the previous one is then refused with 400 {"error": "invalid_grant"} (rotation). Access tokens
-live `token_lifetime * time_scale` seconds; revoking any token of a grant kills the whole grant.
+live `token_lifetime * time_scale` seconds; revoking any token of a grant kills the whole grant. A grant also
+has a hard end (`refresh_token_hard_lifetime` after it was made, five years as at Intuit): every token answer
+says what is left in `x_refresh_token_hard_expires_in`, the rolling refresh lifetime never runs past it, and
+after it a refresh is invalid_grant, so the admin must reconnect.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class Grant:
 	realm_id: str
 	refresh_token: str
 	refresh_expires_at: float
+	hard_expires_at: float = float("inf")
 	revoked: bool = False
 	old_refresh_tokens: set[str] = field(default_factory=set)
 
@@ -156,6 +160,8 @@ class OAuthStore:
 				realm_id=str(realm_id),
 				refresh_token="",
 				refresh_expires_at=0.0,
+				hard_expires_at=self.state.now()
+				+ self.state.scaled(self.state.config.refresh_token_hard_lifetime),
 			)
 			self.grants[grant.grant_id] = grant
 			return self._issue(grant)
@@ -164,7 +170,8 @@ class OAuthStore:
 		cfg = self.state.config
 		now = self.state.now()
 		access_life = self.state.scaled(cfg.token_lifetime)
-		refresh_life = self.state.scaled(cfg.refresh_token_lifetime)
+		hard_left = max(0.0, grant.hard_expires_at - now)
+		refresh_life = min(self.state.scaled(cfg.refresh_token_lifetime), hard_left)
 		if grant.refresh_token:
 			grant.old_refresh_tokens.add(grant.refresh_token)
 		grant.refresh_token = _token("AB11", 46)
@@ -178,6 +185,7 @@ class OAuthStore:
 			"refresh_token": grant.refresh_token,
 			"expires_in": max(1, round(access_life)),
 			"x_refresh_token_expires_in": max(1, round(refresh_life)),
+			"x_refresh_token_hard_expires_in": max(1, round(hard_left)),
 			"realmId": grant.realm_id,
 		}
 
@@ -190,6 +198,12 @@ class OAuthStore:
 				raise OAuthError(400, "invalid_grant")
 			if refresh_token != grant.refresh_token:
 				raise OAuthError(400, "invalid_grant", "refresh token has been rotated; use the newest one")
+			if grant.hard_expires_at <= self.state.now():
+				raise OAuthError(
+					400,
+					"invalid_grant",
+					"refresh token reached its maximum lifetime; the user must reconnect",
+				)
 			if grant.refresh_expires_at <= self.state.now():
 				raise OAuthError(400, "invalid_grant", "refresh token expired")
 			return self._issue(grant)
@@ -223,6 +237,17 @@ class OAuthStore:
 			if entry.forced_expired or entry.expires_at <= self.state.now():
 				raise AuthFailure(f"Token expired: {token[:12]}...")
 			return entry.realm_id
+
+	def set_hard_expiry(self, seconds: float, realm_id: str | None = None) -> int:
+		"""Make the hard end of every grant of a realm (or all) `seconds` from now (tests, demos); returns how
+		many grants changed. The next token answer says so."""
+		with self.state.lock:
+			count = 0
+			for grant in self.grants.values():
+				if realm_id is None or grant.realm_id == str(realm_id):
+					grant.hard_expires_at = self.state.now() + float(seconds)
+					count += 1
+			return count
 
 	def expire(self, token: str | None = None, realm_id: str | None = None) -> int:
 		"""Expire one access token, or all of a realm's, or all; returns how many."""

@@ -35,6 +35,7 @@ Routes (base http://127.0.0.1:PORT):
     GET  /_emulator/webhooks                           delivery log; POST /_emulator/webhooks/redeliver resends last
     POST /_emulator/tokens                             {"realm_id"?}: a token response without the browser
     POST /_emulator/tokens/expire                      {"token"?, "realm_id"?}: expire access tokens now
+    POST /_emulator/tokens/hard-expiry                 {"seconds": n, "realm_id"?}: the grants' hard end n s from now
     POST /_emulator/clock/advance                      {"seconds": n}: move the emulator clock forward
 """
 
@@ -72,6 +73,8 @@ REVOKE_PATH = "/v2/oauth2/tokens/revoke"
 DISCOVERY_PATH = "/.well-known/openid_configuration"
 USERINFO_PATH = "/v1/openid_connect/userinfo"
 BATCH_MAX_ITEMS = 30
+# Preferences.AccountingInfoPrefs the emulator keeps per company (set_company).
+TRACKING_PREFS = ("class_tracking", "track_departments", "department_terminology")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -358,6 +361,7 @@ class Handler(BaseHTTPRequestHandler):
 		)
 		if wait is not None:
 			return self._throttled(company, wait, self.state.config.throttle_format)
+		self.state.meter.record(company.realm_id, method, rest, body)
 		answer = self._dispatch(method, rest, params, body, company)
 		if rule is not None and rule.kind == "drop":
 			raise _Drop()
@@ -642,6 +646,11 @@ class Handler(BaseHTTPRequestHandler):
 				return _json(200, {"delivery": emu.redeliver_last()})
 			if route == "/tokens" and method == "POST":
 				return _json(200, emu.issue_tokens(payload.get("realm_id")))
+			if route == "/tokens/hard-expiry" and method == "POST":
+				return _json(
+					200,
+					{"grants": emu.set_hard_expiry(float(payload["seconds"]), payload.get("realm_id"))},
+				)
 			if route == "/tokens/expire" and method == "POST":
 				return _json(
 					200, {"expired": emu.expire_tokens(payload.get("token"), payload.get("realm_id"))}
@@ -839,6 +848,10 @@ class EmulatorServer:
 	def expire_tokens(self, token: str | None = None, realm_id: str | None = None) -> int:
 		return self.state.oauth.expire(token=token, realm_id=realm_id)
 
+	def set_hard_expiry(self, seconds: float, realm_id: str | None = None) -> int:
+		"""Move the refresh tokens' hard end of a realm's grants to `seconds` from now."""
+		return self.state.oauth.set_hard_expiry(seconds, realm_id=realm_id)
+
 	def reset(self) -> None:
 		self.state.reset()
 
@@ -852,8 +865,12 @@ class EmulatorServer:
 
 	def set_company(self, realm_id: str | None = None, reseed: bool = False, **mode: Any) -> dict:
 		"""Add a company, or change a company's mode (country, multicurrency, home_currency, custom_txn_numbers,
-		automated_sales_tax, name). A new country or home currency re-seeds it (data lost)."""
+		automated_sales_tax, name; class_tracking "none"/"txn"/"line", track_departments,
+		department_terminology). A new country or home currency re-seeds it (data lost)."""
 		realm = str(realm_id or self.realm_id)
+		tracking = {key: mode.pop(key) for key in TRACKING_PREFS if key in mode}
+		if tracking.get("class_tracking") not in (None, "none", "txn", "line"):
+			raise ValueError("class_tracking must be none, txn (per transaction) or line (per line)")
 		with self.state.lock:
 			company = self.state.company(realm)
 			reseed = reseed or company is None
@@ -891,6 +908,14 @@ class EmulatorServer:
 						company, bool(mode["automated_sales_tax"]), self.state.now()
 					)
 				company.touch_settings("Preferences", self.state.now())
+			if tracking:
+				if "class_tracking" in tracking:
+					company.class_tracking = tracking["class_tracking"]
+				if "track_departments" in tracking:
+					company.track_departments = bool(tracking["track_departments"])
+				if tracking.get("department_terminology"):
+					company.department_terminology = str(tracking["department_terminology"])
+				company.touch_settings("Preferences", self.state.now())
 			return self.state.snapshot(realm_id=realm)["companies"][realm]
 
 	def add_fault(self, **rule: Any) -> FaultRule:
@@ -919,6 +944,12 @@ class EmulatorServer:
 
 	def record_payment(self, invoice_id: str | None = None, amount: object = None, **kwargs: Any) -> dict:
 		return self.act("record_payment", invoice_id=invoice_id, amount=amount, **kwargs)
+
+	def add_invoice(self, customer_id: str, amount: object, **kwargs: Any) -> dict:
+		return self.act("add_invoice", customer_id=customer_id, amount=amount, **kwargs)
+
+	def edit_invoice(self, invoice_id: str, add_amount: object = None, **kwargs: Any) -> dict:
+		return self.act("edit_invoice", invoice_id=invoice_id, add_amount=add_amount, **kwargs)
 
 	def void_invoice(self, invoice_id: str, **kwargs: Any) -> dict:
 		return self.act("void_invoice", invoice_id=invoice_id, **kwargs)
@@ -953,6 +984,12 @@ class EmulatorServer:
 	def add_item(self, name: str, **kwargs: Any) -> dict:
 		return self.act("add_item", name=name, **kwargs)
 
+	def add_class(self, name: str, **kwargs: Any) -> dict:
+		return self.act("add_class", name=name, **kwargs)
+
+	def add_department(self, name: str, **kwargs: Any) -> dict:
+		return self.act("add_department", name=name, **kwargs)
+
 	def deactivate_item(self, item_id: str, **kwargs: Any) -> dict:
 		return self.act("deactivate_item", item_id=item_id, **kwargs)
 
@@ -960,6 +997,14 @@ class EmulatorServer:
 		return self.act("reactivate_item", item_id=item_id, **kwargs)
 
 	# ----- in-process reads for assertions
+
+	def reads(self, realm_id: str | None = None) -> int:
+		"""Metered reads served to a company this month (metering.py)."""
+		return self.state.meter.read_count(realm_id or self.realm_id)
+
+	def writes(self, realm_id: str | None = None) -> int:
+		"""Write requests served to a company this month (creates, updates, voids, deletes, batches)."""
+		return self.state.meter.write_count(realm_id or self.realm_id)
 
 	def get(self, entity: str, entity_id: str, realm_id: str | None = None) -> dict | None:
 		"""The stored object as QBO would show it, or None (no HTTP, no token)."""

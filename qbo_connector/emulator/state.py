@@ -19,10 +19,21 @@ from .util import company_tz, qbo_time
 if TYPE_CHECKING:
 	from .faults import FaultQueue
 	from .limits import Limiter
+	from .metering import Meter
 	from .oauth import OAuthStore
 	from .webhooks import WebhookSender
 
-NAME_ENTITIES = ("Customer", "Vendor", "Employee", "Item", "Account", "TaxCode", "TaxRate")
+NAME_ENTITIES = (
+	"Customer",
+	"Vendor",
+	"Employee",
+	"Item",
+	"Account",
+	"TaxCode",
+	"TaxRate",
+	"Class",
+	"Department",
+)
 TXN_ENTITIES = (
 	"Invoice",
 	"CreditMemo",
@@ -90,6 +101,11 @@ class Company:
 	# rates of the tax code it assigns (ast_code, seeded when AST is first switched on).
 	automated_sales_tax: bool = False
 	ast_code: str | None = None
+	# Preferences.AccountingInfoPrefs: classes per transaction ("txn"), per line ("line") or not ("none");
+	# departments (shown as DepartmentTerminology, "Location" by default) tracked or not.
+	class_tracking: str = "none"
+	track_departments: bool = False
+	department_terminology: str = "Location"
 
 	@property
 	def tz(self):
@@ -121,7 +137,7 @@ class Company:
 		if entity in PEOPLE:
 			name = obj.get("DisplayName")
 			space = "people"
-		elif entity in ("Item", "Account"):
+		elif entity in ("Item", "Account", "Class", "Department"):
 			name = obj.get("FullyQualifiedName") or obj.get("Name")
 			space = entity
 		else:
@@ -227,6 +243,7 @@ class EmulatorState:
 	def __init__(self, config: EmulatorConfig, clock: Clock | None = None) -> None:
 		from .faults import FaultQueue
 		from .limits import Limiter
+		from .metering import Meter
 		from .oauth import OAuthStore
 		from .webhooks import WebhookSender
 
@@ -238,6 +255,7 @@ class EmulatorState:
 		self.oauth: OAuthStore = OAuthStore(self)
 		self.faults: FaultQueue = FaultQueue()
 		self.limiter: Limiter = Limiter(self)
+		self.meter: Meter = Meter(self)
 		self.webhooks: WebhookSender = WebhookSender(self)
 		self.add_company(config.realm_id)
 
@@ -298,6 +316,7 @@ class EmulatorState:
 			self.oauth.clear()
 			self.faults.clear()
 			self.limiter.clear()
+			self.meter.clear()
 			self.webhooks.clear()
 
 	def snapshot(self, entity: str | None = None, realm_id: str | None = None) -> dict[str, Any]:
@@ -314,8 +333,12 @@ class EmulatorState:
 					"home_currency": company.home_currency,
 					"custom_txn_numbers": company.custom_txn_numbers,
 					"automated_sales_tax": company.automated_sales_tax,
+					"class_tracking": company.class_tracking,
+					"track_departments": company.track_departments,
 					"counts": company.counts(),
 					"deleted": {e: len(t) for e, t in company.tombstones.items() if t},
+					"reads_this_month": self.meter.read_count(realm),
+					"writes_this_month": self.meter.write_count(realm),
 				}
 				if entity:
 					name = canonical(entity) or entity

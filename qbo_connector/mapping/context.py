@@ -90,6 +90,7 @@ class MappingContext:
 	- item_income_accounts: ERPNext item code -> the QBO income Account id its QBO item books to (as
 	  created or read); account_item_refs: QBO income Account id -> the QBO item that books to it, used for
 	  lines whose income account differs from their item's (see invoice.py).
+	- class_tracking, class_refs, track_locations, location_refs...: see dimensions.py.
 	"""
 
 	realm_id: str = ""
@@ -132,3 +133,14 @@ class MappingContext:
 	payment_account_type: str | None = None
 	# Time (mapping/time.py): the worker's QBO Employee, from the Employee map.
 	employee_ref: str | None = None
+	# Classes and locations (dimensions.py): how the QBO company tracks them and the maps to its records.
+	class_tracking: str = "none"  # none | txn | line
+	class_refs: dict[str, str] = field(default_factory=dict)  # ERPNext Cost Center -> QBO Class id
+	default_class_ref: str | None = None
+	track_locations: bool = False
+	location_refs: dict[str, str] = field(
+		default_factory=dict
+	)  # value of location_field -> QBO Department id
+	default_location_ref: str | None = None
+	location_field: str = "branch"
+	location_label: str = "Location"  # QBO's DepartmentTerminology

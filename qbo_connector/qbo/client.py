@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from qbo_connector.qbo.budget import ReadCounter, is_metered
 from qbo_connector.qbo.constants import (
 	BATCH_MAX_ITEMS,
 	BATCH_REQUEST_ID_MAX_LENGTH,
@@ -87,6 +88,7 @@ class Exchange:
 	request_id: str | None
 	error: str | None
 	attempt: int = 1  # 1 for the first try of a call, 2.. for its retries
+	reads: int = 0  # metered reads this attempt cost (qbo/budget.py): 1 for a GET or query, a batch's queries
 
 
 @dataclass
@@ -201,6 +203,7 @@ class QBOClient:
 		max_logged_body: int = 200_000,
 		user_agent: str = "qbo_connector",
 		max_get_query: int = 4000,
+		read_counter: ReadCounter | None = None,
 	) -> None:
 		if not realm_id:
 			raise ValueError("realm_id is required")
@@ -221,6 +224,7 @@ class QBOClient:
 		self.max_logged_body = max_logged_body
 		self.user_agent = user_agent
 		self.max_get_query = max_get_query
+		self.read_counter = read_counter
 		self.base_url = environment.company_url(self.realm_id)
 
 	def __repr__(self) -> str:
@@ -238,6 +242,14 @@ class QBOClient:
 		if error.retry_after is not None:
 			return error.retry_after
 		return max(self._backoff(retry), self.throttle_wait)
+
+	def _count_reads(self, count: int) -> None:
+		if not count or self.read_counter is None:
+			return
+		try:
+			self.read_counter.add(self.realm_id, count)
+		except Exception:  # a broken counter must never fail the call it counts
+			logger.exception("QBO read counter failed")
 
 	def _emit(self, exchange: Exchange) -> None:
 		if self.on_exchange is None:
@@ -271,13 +283,17 @@ class QBOClient:
 		request_id: str | None = None,
 		batch: bool = False,
 		accept: str = "application/json",
+		reads: int | None = None,
 	) -> requests.Response:
 		"""Send one logical call (with its retries) and return the successful response.
 
 		body is sent as JSON, text (for long queries) as application/text. write=True adds a requestid
 		(generated when None) that every retry reuses, and makes a final transport failure ambiguous (QBO
-		may have committed it).
+		may have committed it). reads: the metered reads each attempt costs (default: 1 for a GET or a
+		query, else 0); every attempt QBO answered, other than a 429, is counted through read_counter.
 		"""
+		if reads is None:
+			reads = 1 if is_metered(method, path) else 0
 		all_params: dict[str, Any] = dict(params or {})
 		all_params["minorversion"] = self.minor_version
 		if write:
@@ -357,6 +373,9 @@ class QBOClient:
 			duration = int((time.monotonic() - started) * 1000)
 			status = response.status_code
 			tid = header(response.headers, "intuit_tid")
+			# Refused for the token or the company, or throttled: not served, so not metered.
+			counted = 0 if status in (401, 403, 429) else reads
+			self._count_reads(counted)
 			self._emit(
 				Exchange(
 					method,
@@ -369,6 +388,7 @@ class QBOClient:
 					request_id,
 					None if status < 400 else f"HTTP {status}",
 					attempt,
+					counted,
 				)
 			)
 			logger.debug("QBO %s %s -> %s in %dms (intuit_tid=%s)", method, path, status, duration, tid)
@@ -696,6 +716,7 @@ class QBOClient:
 					write=True,
 					request_id=chunk_id,
 					batch=True,
+					reads=sum(1 for entry in chunk if "Query" in entry),
 				)
 				data = self._json(response)
 			except QBOError as error:

@@ -128,6 +128,10 @@ def _enqueue_sync(company: str, full: bool) -> dict[str, Any]:
 	if not frappe.has_permission("Company", "read", company):
 		frappe.throw(_("Not permitted to read company {0}").format(company), frappe.PermissionError)
 	_connection(company)
+	if full:  # reading everything again can wait; the month's reads go to pushes and payments first
+		from qbo_connector.qbo_connector.budget import check_deferrable
+
+		check_deferrable(company, "Re-sync All (reading everything from QuickBooks again)")
 	key = f"qbo-{'resync' if full else 'sync'}::{company}"
 	frappe.enqueue(
 		SYNC_JOB,

@@ -15,16 +15,27 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from qbo_connector.mapping.dimensions import (
+	CLASS_NONE,
+	CLASS_PER_LINE,
+	CLASS_PER_TXN,
+	class_tracking_of,
+	location_terminology,
+	tracks_locations,
+)
 from qbo_connector.qbo.client import Exchange, QBOClient
 from qbo_connector.qbo.errors import QBOError
 from qbo_connector.qbo.oauth import NotConnectedError
 from qbo_connector.qbo.pacing import Pacer
 from qbo_connector.qbo.redact import redact, redact_str, redact_text
+from qbo_connector.qbo_connector.budget import RedisReadCounter
 from qbo_connector.qbo_connector.pacing import RedisPacingState
 from qbo_connector.qbo_connector.settings import CONNECTION, get_oauth_client, get_settings
 from qbo_connector.qbo_connector.tokens import FrappeTokenProvider
 
 T = TypeVar("T")
+# mapping/dimensions.py's class tracking -> the QBO Connection's Classes in QuickBooks field
+CLASS_TRACKING_LABELS = {CLASS_NONE: "", CLASS_PER_TXN: "Per Transaction", CLASS_PER_LINE: "Per Line"}
 US_NAMES = ("US", "USA", "UNITED STATES", "UNITED STATES OF AMERICA")
 
 
@@ -56,8 +67,24 @@ def get_client(company: str, on_exchange: Callable[[Exchange], None] | None = No
 		environment=oauth.environment,
 		token_provider=FrappeTokenProvider(company, oauth),
 		pacer=Pacer(RedisPacingState(), clock=time.time),
-		on_exchange=on_exchange,
+		on_exchange=_with_health(company, on_exchange),
+		read_counter=RedisReadCounter(),
 	)
+
+
+def _with_health(company: str, on_exchange: Callable[[Exchange], None] | None) -> Callable[[Exchange], None]:
+	"""The caller's exchange hook, after the connection's health marks (last successful and failed call)."""
+	from qbo_connector.qbo_connector.health import exchange_recorder
+
+	health = exchange_recorder(company)
+	if on_exchange is None:
+		return health
+
+	def both(exchange: Exchange) -> None:
+		health(exchange)
+		on_exchange(exchange)
+
+	return both
 
 
 class ExchangeRecorder:
@@ -161,6 +188,9 @@ def company_facts(company_info: dict, preferences: dict) -> dict[str, Any]:
 		"custom_txn_numbers": int(bool(sales.get("CustomTxnNumbers"))),
 		"auto_apply_credits": int(bool(sales.get("AutoApplyCredit"))),
 		"automated_sales_tax": int(bool(tax.get("PartnerTaxEnabled"))),
+		"class_tracking": CLASS_TRACKING_LABELS[class_tracking_of(preferences)],
+		"track_locations": int(tracks_locations(preferences)),
+		"location_label": location_terminology(preferences),
 		"facts_refreshed_at": now_datetime(),
 	}
 

@@ -25,6 +25,8 @@ LISTS: dict[str, tuple[str, str]] = {
 	"accounts": ("Account", "select * from Account"),
 	"tax_codes": ("TaxCode", "select * from TaxCode"),
 	"items": ("Item", "select * from Item where Type in ('Service', 'NonInventory')"),
+	"classes": ("Class", "select * from Class"),
+	"locations": ("Department", "select * from Department"),
 }
 
 # Which QBO AccountTypes fit each purpose of an account map row (and the connection's account pickers).
@@ -52,6 +54,7 @@ def _slim(kind: str, row: dict[str, Any]) -> dict[str, Any]:
 		out.update(
 			FullyQualifiedName=row.get("FullyQualifiedName") or row.get("Name"),
 			AccountType=row.get("AccountType"),
+			AccountSubType=row.get("AccountSubType"),
 			Classification=row.get("Classification"),
 			AcctNum=row.get("AcctNum"),
 			CurrencyRef=(row.get("CurrencyRef") or {}).get("value"),
@@ -61,6 +64,8 @@ def _slim(kind: str, row: dict[str, Any]) -> dict[str, Any]:
 		out.update(Taxable=row.get("Taxable"), TaxGroup=row.get("TaxGroup"), SalesRates=len(rates))
 	elif kind == "items":
 		out.update(Type=row.get("Type"), FullyQualifiedName=row.get("FullyQualifiedName") or row.get("Name"))
+	elif kind in ("classes", "locations"):
+		out.update(FullyQualifiedName=row.get("FullyQualifiedName") or row.get("Name"))
 	return out
 
 
@@ -166,3 +171,15 @@ def search_items(company: str, txt: str | None = None, refresh: int = 0) -> list
 	"""Options for a QuickBooks item picker (Service and NonInventory items)."""
 	rows = _get(company, "items", refresh)
 	return _options(rows, txt, lambda row: row.get("Type") or "")
+
+
+@frappe.whitelist()
+def search_classes(company: str, txt: str | None = None, refresh: int = 0) -> list[dict[str, str]]:
+	"""Options for a QuickBooks class picker."""
+	return _options(_get(company, "classes", refresh), txt, lambda row: "")
+
+
+@frappe.whitelist()
+def search_locations(company: str, txt: str | None = None, refresh: int = 0) -> list[dict[str, str]]:
+	"""Options for a QuickBooks location (Department) picker."""
+	return _options(_get(company, "locations", refresh), txt, lambda row: "")

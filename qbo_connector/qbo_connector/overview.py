@@ -5,7 +5,8 @@ and see exactly those rows. They count current rows only: a row a later attempt 
 Attempt is set) is not "failed" any more, whatever it once was. Summaries of many documents (bulk,
 auto_push) and webhook deliveries are left out: their documents have rows of their own. Counts are exact
 (never capped), per company or for all companies. They count syncing (sending, voiding, reading from
-QuickBooks), not admin actions such as connecting or listing accounts.
+QuickBooks), not admin actions such as connecting or listing accounts. "Differ from QuickBooks" counts
+QBO Link rows instead: the documents the newest reconciliation found changed in QuickBooks after sending.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from qbo_connector.qbo_connector.permissions import READ_ROLES, require_roles
 from qbo_connector.qbo_connector.settings import CONNECTION
 
 LOG = "QBO Sync Log"
+LINK = "QBO Link"
 WAITING_STATUSES = ("Waiting", "Queued", "Running", "Interrupted")
 # One document or one QuickBooks object at a time (the summaries of bulk runs and webhook deliveries have
 # rows of their own documents; admin actions are not syncing).
@@ -51,6 +53,15 @@ def log_filters(tile: str, company: str | None = None) -> dict[str, Any]:
 def connection_filters(company: str | None = None) -> dict[str, Any]:
 	"""Connections that cannot send or receive now: not connected, or needing a reconnect."""
 	filters: dict[str, Any] = {"status": ["!=", "Connected"]}
+	if company:
+		filters["company"] = company
+	return filters
+
+
+def drift_filters(company: str | None = None) -> dict[str, Any]:
+	"""Linked documents the newest reconciliation (the daily drift check or the report) found differing from
+	QuickBooks after they were sent; the same filter as the "QBO Differ From QuickBooks" number card."""
+	filters: dict[str, Any] = {"drift": 1}
 	if company:
 		filters["company"] = company
 	return filters
@@ -97,6 +108,21 @@ def get_overview(company: str | None = None) -> dict[str, Any]:
 				"filters": filters,
 			}
 		)
+	filters = drift_filters(company)
+	tiles.append(
+		{
+			"key": "differ",
+			"label": _("Differ from QuickBooks"),
+			"color": "orange",
+			"help": _(
+				"Sent, then changed in QuickBooks (or voided or deleted there): found by the daily drift check or "
+				"the QBO Reconciliation report."
+			),
+			"value": frappe.db.count(LINK, filters=_as_db_filters(filters)),
+			"doctype": LINK,
+			"filters": filters,
+		}
+	)
 	filters = connection_filters(company)
 	tiles.append(
 		{

@@ -35,6 +35,10 @@ from qbo_connector.qbo_connector.doctype.qbo_account_map.qbo_account_map import 
 	get_account_map,
 	get_default_account,
 )
+from qbo_connector.qbo_connector.doctype.qbo_class_and_location_map.qbo_class_and_location_map import (
+	get_class_map,
+	get_location_map,
+)
 from qbo_connector.qbo_connector.doctype.qbo_link.qbo_link import qbo_key, ref_key
 from qbo_connector.qbo_connector.doctype.qbo_tax_map.qbo_tax_map import get_tax_map
 from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
@@ -67,6 +71,9 @@ from qbo_connector.sync.store import (
 )
 
 LINK = "QBO Link"
+# QBO Connection's Classes in QuickBooks <-> CompanyMode.class_tracking (mapping/dimensions.py)
+CLASS_TRACKING_LABELS = {"none": "", "txn": "Per Transaction", "line": "Per Line"}
+CLASS_TRACKING_VALUES = {label: value for value, label in CLASS_TRACKING_LABELS.items()}
 LOG = "QBO Sync Log"
 FROM_PULL_FLAG = "qbo_from_pull"
 
@@ -134,6 +141,29 @@ CONNECTION_FIELDS = (
 	"auto_apply_credits",
 	"facts_refreshed_at",
 	"tax_code_rates",
+	"class_tracking",
+	"track_locations",
+	"location_label",
+	"location_field",
+	"default_class",
+	"default_location",
+)
+# What reconciliation compares (sync/reconcile.py); fields a doctype lacks are left out.
+RECONCILE_FIELDS = (
+	"name",
+	"docstatus",
+	"posting_date",
+	"currency",
+	"is_return",
+	"grand_total",
+	"rounded_total",
+	"disable_rounded_total",
+	"outstanding_amount",
+	"payment_type",
+	"party_type",
+	"paid_amount",
+	"unallocated_amount",
+	"paid_from_account_currency",
 )
 # The document kinds' switches (sync/kinds): each is a Check on QBO Connection named like the
 # ConnectionConfig attribute it fills.
@@ -257,6 +287,9 @@ class FrappeStore:
 				auto_apply_credits=bool(row.auto_apply_credits),
 				fetched_at=from_db_datetime(row.facts_refreshed_at),
 				tax_codes=tax_codes_from_json(row.tax_code_rates),
+				class_tracking=CLASS_TRACKING_VALUES.get(row.class_tracking or "", "none"),
+				track_locations=bool(row.track_locations),
+				location_label=row.location_label or "Location",
 			)
 		config = ConnectionConfig(
 			company=company,
@@ -289,6 +322,11 @@ class FrappeStore:
 			absorb_cent_differences=bool(row.absorb_cent_differences),
 			account_map=get_account_map(company),
 			tax_map=get_tax_map(company),
+			class_map=get_class_map(company),
+			location_map=get_location_map(company),
+			default_class=row.default_class or None,
+			default_location=row.default_location or None,
+			location_field=(row.location_field or "branch").strip(),
 			company_mode=mode,
 		)
 		for name in KIND_SWITCHES:
@@ -311,6 +349,9 @@ class FrappeStore:
 				"auto_apply_credits": int(mode.auto_apply_credits),
 				"facts_refreshed_at": to_db_datetime(mode.fetched_at) or frappe.utils.now_datetime(),
 				"tax_code_rates": tax_codes_to_json(mode.tax_codes),
+				"class_tracking": CLASS_TRACKING_LABELS.get(mode.class_tracking, ""),
+				"track_locations": int(mode.track_locations),
+				"location_label": mode.location_label,
 			},
 			update_modified=False,
 		)
@@ -399,6 +440,39 @@ class FrappeStore:
 				query = query.where(table[field] == want)
 		return [row[0] for row in query.run()]
 
+	def list_documents(
+		self,
+		company: str,
+		doctype: str,
+		from_date: str,
+		to_date: str,
+		filters: dict[str, Any] | None = None,
+		date_field: str = "posting_date",
+	) -> list[dict[str, Any]]:
+		query: dict[str, Any] = {
+			"company": company,
+			"docstatus": ("in", (1, 2)),
+			date_field: ("between", (from_date, to_date)),
+		}
+		for field, want in (filters or {}).items():
+			query[field] = ("is", "not set") if want is None else want
+		meta = frappe.get_meta(doctype)
+		wanted = list(
+			dict.fromkeys(
+				field
+				for field in (*RECONCILE_FIELDS, date_field, *(filters or {}))
+				if field in ("name", "docstatus") or meta.has_field(field)
+			)
+		)
+		rows = frappe.get_all(
+			doctype,
+			filters=query,
+			fields=wanted,
+			order_by=f"{date_field} asc, name asc",
+			limit_page_length=0,
+		)
+		return [json.loads(json.dumps(row, default=str)) for row in rows]
+
 	# -- links ------------------------------------------------------------------------------------------
 	def get_link(self, realm_id: str, doctype: str, name: str) -> Link | None:
 		row = frappe.db.get_value(
@@ -485,6 +559,41 @@ class FrappeStore:
 				frappe.clear_last_message()
 				self._refuse_taken_qbo_object(link)
 				raise
+		self.commit()
+
+	def get_links(self, realm_id: str, doctype: str, names: list[str]) -> dict[str, Link]:
+		out: dict[str, Link] = {}
+		names = list(dict.fromkeys(names))
+		for start in range(0, len(names), 500):
+			rows = frappe.get_all(
+				LINK,
+				filters={
+					"realm_id": str(realm_id),
+					"reference_doctype": doctype,
+					"reference_name": ("in", names[start : start + 500]),
+				},
+				fields=list(LINK_FIELDS),
+				limit_page_length=0,
+			)
+			for link in map(self._link, rows):
+				if link is not None:
+					out[link.name] = link
+		return out
+
+	def mark_reconciled(self, realm_id: str, marks: list[Any], checked_at: datetime) -> None:
+		at = to_db_datetime(checked_at)
+		for mark in marks:
+			frappe.db.set_value(
+				LINK,
+				{"ref_key": ref_key(realm_id, mark.doctype, mark.name)},
+				{
+					"reconcile_state": mark.state,
+					"drift": int(bool(mark.drift)),
+					"reconcile_message": (mark.message or "")[:1000],
+					"reconciled_at": at,
+				},
+				update_modified=False,
+			)
 		self.commit()
 
 	@staticmethod
@@ -585,6 +694,8 @@ class FrappeStore:
 				"next_retry_at": to_db_datetime(outcome.next_retry_at),
 				"doc_fingerprint": outcome.doc_fingerprint,
 				"traceback": outcome.traceback,  # validate() scrubs it again, by value as well
+				"requests": int(outcome.requests or 0),
+				"reads": int(outcome.reads or 0),
 			}
 		)
 		if outcome.intuit_tid:
@@ -680,6 +791,8 @@ class FrappeStore:
 			erp_doctype=(doc.reference_doctype if named_by_qbo else None) or None,
 			erp_name=(doc.reference_name if named_by_qbo else None) or None,
 			traceback=doc.traceback or None,
+			requests=int(doc.get("requests") or 0),
+			reads=int(doc.get("reads") or 0),
 		)
 
 	def retry_candidates(self, now: datetime) -> list[LogEntry]:

@@ -216,6 +216,9 @@ def sync_company(company: str, full: bool = False, key: str | None = None) -> di
 		_progress(key, title, 0, 0, message, finished=True)
 		return {"message": message}
 	_progress(key, title, 0, 1, _("Reading changes from QuickBooks"))
+	spent = full and _reads_spent(config.realm_id)
+	if spent:  # the month's reads are used up: changes only, not everything again
+		full = False
 	pulled = _pull(engine, company, full=full)
 	work = {
 		doctype: _pushable_names(store, company, enabled, full)
@@ -223,7 +226,7 @@ def sync_company(company: str, full: bool = False, key: str | None = None) -> di
 	}
 	total = sum(len(names) for names in work.values())
 	done = 0
-	messages = [pulled.message]
+	messages = [spent, pulled.message] if spent else [pulled.message]
 	for doctype, names in work.items():
 		if not names:
 			continue
@@ -243,6 +246,18 @@ def sync_company(company: str, full: bool = False, key: str | None = None) -> di
 	message = " ".join(m for m in messages if m)
 	_progress(key, title, max(total, 1), max(total, 1), message, finished=True)
 	return {"message": message, "pull": pulled.status, "pushed": total}
+
+
+def _reads_spent(realm_id: str) -> str:
+	"""Why everything is not read again this month (the read allowance is used up), or ""."""
+	from qbo_connector.qbo.budget import ReadBudgetSpent
+	from qbo_connector.qbo_connector.budget import FrappeReadBudget
+
+	try:
+		FrappeReadBudget().check_deferrable(realm_id, "reading everything from QuickBooks again")
+	except ReadBudgetSpent as exc:
+		return exc.user_message + " " + _("Only the changes since the last pull were read.")
+	return ""
 
 
 def _pushable_names(store: Any, company: str, enabled: list[kinds.Kind], full: bool) -> list[str]:

@@ -71,7 +71,7 @@ def read_tokens(company: str, db=None) -> Tokens | None:
 	"""The stored pair of a connection, or None when it has none (never connected or disconnected)."""
 	db = db or frappe.db
 	rows = db.sql(
-		"""select realm_id, access_token_expires_at, refresh_token_expires_at
+		"""select realm_id, access_token_expires_at, refresh_token_expires_at, refresh_token_hard_expires_at
 		from `tabQBO Connection` where name = %s""",
 		(company,),
 		as_dict=True,
@@ -94,6 +94,7 @@ def read_tokens(company: str, db=None) -> Tokens | None:
 		expires_at=datetime_to_epoch(row.access_token_expires_at) or 0.0,
 		refresh_expires_at=datetime_to_epoch(row.refresh_token_expires_at),
 		realm_id=row.realm_id or None,
+		hard_expires_at=datetime_to_epoch(row.refresh_token_hard_expires_at),
 	)
 
 
@@ -107,6 +108,14 @@ def write_tokens(company: str, tokens: Tokens) -> None:
 		"access_token_expires_at": epoch_to_datetime(tokens.expires_at),
 		"refresh_token_expires_at": epoch_to_datetime(tokens.refresh_expires_at),
 	}
+	if tokens.hard_expires_at is not None:
+		hard = epoch_to_datetime(tokens.hard_expires_at)
+		stored = frappe.db.get_value(CONNECTION, company, "refresh_token_hard_expires_at")
+		# Intuit says what is left on every answer, so the end moves by a second or two from one answer to
+		# the next; only a new end (a reconnect) starts the 30- and 7-day notices over.
+		if stored is None or abs((get_datetime(stored) - hard).total_seconds()) > 3600:
+			values["expiry_notice"] = None
+		values["refresh_token_hard_expires_at"] = hard
 	if tokens.realm_id:
 		values["realm_id"] = tokens.realm_id
 	frappe.db.set_value(CONNECTION, company, values, update_modified=False)
@@ -125,6 +134,8 @@ def clear_tokens(company: str) -> None:
 			"refresh_token": None,
 			"access_token_expires_at": None,
 			"refresh_token_expires_at": None,
+			"refresh_token_hard_expires_at": None,
+			"expiry_notice": None,
 		},
 		update_modified=False,
 	)

@@ -17,7 +17,10 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from dateutil.parser import isoparser
+
 from qbo_connector.mapping.context import MappingContext, TaxCodeInfo
+from qbo_connector.mapping.dimensions import class_tracking_of, location_terminology, tracks_locations
 from qbo_connector.mapping.money import D, q2
 from qbo_connector.qbo.client import Exchange, QBOClient
 from qbo_connector.qbo.query import Query
@@ -89,6 +92,8 @@ class Attempt:
 		self.log_id = engine.store.start_log(entry)
 		self.started = time.monotonic()
 		self.exchanges: list[Exchange] = []
+		self.requests = 0  # every HTTP exchange, also beyond the ones kept for the row
+		self.reads = 0  # metered reads among them
 		self.request: Any = None
 		self.response: Any = None
 		self.qbo_entity: str | None = entry.qbo_entity
@@ -108,6 +113,8 @@ class Attempt:
 		self.erp_doctype, self.erp_name = doctype, name
 
 	def add_exchange(self, exchange: Exchange) -> None:
+		self.requests += 1
+		self.reads += int(getattr(exchange, "reads", 0) or 0)
 		if len(self.exchanges) < _MAX_EXCHANGES:
 			self.exchanges.append(exchange)
 
@@ -199,6 +206,8 @@ class Attempt:
 				erp_doctype=self.erp_doctype if status != "Failed" else None,
 				erp_name=self.erp_name if status != "Failed" else None,
 				traceback=traceback,
+				requests=self.requests,
+				reads=self.reads,
 			),
 		)
 		try:
@@ -363,6 +372,9 @@ class EngineBase:
 		sales = prefs.get("SalesFormsPrefs") or {}
 		tax = prefs.get("TaxPrefs") or {}
 		mode = CompanyMode(
+			class_tracking=class_tracking_of(prefs),
+			track_locations=tracks_locations(prefs),
+			location_label=location_terminology(prefs),
 			country=str(info.get("Country") or (info.get("CompanyAddr") or {}).get("Country") or "US"),
 			home_currency=str((currency.get("HomeCurrency") or {}).get("value") or "USD"),
 			multicurrency=bool(currency.get("MultiCurrencyEnabled")),
@@ -426,6 +438,14 @@ class EngineBase:
 			automated_sales_tax=mode.automated_sales_tax,
 			expense_account_ref=config.default_expense_account,
 			payables_account_ref=config.payables_account,
+			class_tracking=mode.class_tracking,
+			class_refs=dict(config.class_map),
+			default_class_ref=config.default_class,
+			track_locations=mode.track_locations,
+			location_refs=dict(config.location_map),
+			default_location_ref=config.default_location,
+			location_field=config.location_field or "branch",
+			location_label=mode.location_label,
 		)
 
 	def waits_for_a_fix(self, entry: LogEntry) -> bool:
@@ -472,6 +492,11 @@ class EngineBase:
 					config.doc_number_prefix,
 					config.default_expense_account,
 					config.payables_account,
+					sorted(config.class_map.items()),
+					sorted(config.location_map.items()),
+					config.default_class,
+					config.default_location,
+					config.location_field,
 				)
 			)
 		return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
@@ -498,15 +523,15 @@ def updated_at(obj: dict[str, Any]) -> str | None:
 
 
 def parse_time(value: str | None) -> datetime | None:
-	"""QBO's ISO timestamps (with offset) as aware UTC datetimes."""
+	"""QBO's timestamps as aware UTC datetimes (None when absent or unreadable).
+
+	python-dateutil's ISO parser, because QBO's forms are more than Python 3.10's fromisoformat reads: webhooks
+	send "-0700" (no colon), some answers "Z", and fractional seconds of any length ("...:19.12-07:00")."""
 	if not value:
 		return None
-	text = str(value).strip().replace("Z", "+00:00")
-	if len(text) > 5 and text[-5] in "+-" and text[-3] != ":" and "T" in text:
-		text = text[:-2] + ":" + text[-2:]  # -0700 -> -07:00
 	try:
-		parsed = datetime.fromisoformat(text)
-	except ValueError:
+		parsed = isoparser().isoparse(str(value).strip())
+	except (ValueError, OverflowError):
 		return None
 	if parsed.tzinfo is None:
 		parsed = parsed.replace(tzinfo=timezone.utc)

@@ -15,13 +15,15 @@ from datetime import datetime, timedelta
 from . import interrupt, kinds
 from .bulk import BulkMixin
 from .outcome import PullResult, SyncResult
+from .preview import PreviewMixin
 from .pull import PullMixin
+from .reconcile import ReconcileMixin
 from .store import LogEntry
 
 logger = logging.getLogger(__name__)
 
 
-class SyncEngine(BulkMixin, PullMixin):
+class SyncEngine(BulkMixin, PreviewMixin, PullMixin, ReconcileMixin):
 	"""SyncEngine(store, client_for, clock=None, *, backoff=..., stale_retries=3, batch_size=30).
 
 	client_for(realm_id) returns the QBOClient of a QBO company (the factory may cache clients; the engine

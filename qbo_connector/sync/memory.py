@@ -58,6 +58,7 @@ class MemoryStore:
 		self._pulled_payments: dict[str, str] = {}
 		self._name_seq = itertools.count(1)
 		self._files: dict[tuple[str, str], dict[str, bytes]] = {}
+		self._reconciled: dict[tuple[str, str, str], dict[str, Any]] = {}
 
 	# -- seeding (not part of the protocol) ---------------------------------------------------------------
 	def add_config(self, config: ConnectionConfig) -> None:
@@ -185,6 +186,30 @@ class MemoryStore:
 				names.append(name)
 			return sorted(names)
 
+	def list_documents(
+		self,
+		company: str,
+		doctype: str,
+		from_date: str,
+		to_date: str,
+		filters: dict[str, Any] | None = None,
+		date_field: str = "posting_date",
+	) -> list[dict[str, Any]]:
+		from . import kinds
+
+		with self._mutex:
+			out = []
+			for (dt, _name), doc in self._docs.items():
+				if dt != doctype or doc.get("company") != company or doc.get("docstatus") not in (1, 2):
+					continue
+				posted = str(doc.get(date_field) or "")[:10]
+				if not from_date <= posted <= to_date:
+					continue
+				if not all(kinds.same_value(doc.get(key), want) for key, want in (filters or {}).items()):
+					continue
+				out.append(copy.deepcopy(doc))
+			return sorted(out, key=lambda d: (str(d.get(date_field)), d["name"]))
+
 	# -- links ------------------------------------------------------------------------------------------
 	def get_link(self, realm_id: str, doctype: str, name: str) -> Link | None:
 		with self._mutex:
@@ -219,6 +244,30 @@ class MemoryStore:
 							claimant=(link.doctype, link.name),
 						)
 			self._links[(link.realm_id, link.doctype, link.name)] = copy.deepcopy(link)
+
+	def get_links(self, realm_id: str, doctype: str, names: list[str]) -> dict[str, Link]:
+		with self._mutex:
+			return {
+				name: copy.deepcopy(self._links[(realm_id, doctype, name)])
+				for name in names
+				if (realm_id, doctype, name) in self._links
+			}
+
+	def mark_reconciled(self, realm_id: str, marks: list[Any], checked_at: datetime) -> None:
+		with self._mutex:
+			for mark in marks:
+				self._reconciled[(realm_id, mark.doctype, mark.name)] = {
+					"state": mark.state,
+					"drift": bool(mark.drift),
+					"message": mark.message,
+					"checked_at": checked_at,
+				}
+
+	def reconciled(self, realm_id: str, doctype: str, name: str) -> dict[str, Any] | None:
+		"""What the last drift check kept for a document (tests)."""
+		with self._mutex:
+			found = self._reconciled.get((realm_id, doctype, name))
+			return dict(found) if found else None
 
 	def duplicate_links(self, realm_id: str | None = None) -> list[DuplicateLink]:
 		"""QBO objects linked to several records (only add_link can put such links in)."""

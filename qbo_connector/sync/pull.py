@@ -30,6 +30,7 @@ from qbo_connector.qbo.webhooks import WebhookEvent
 
 from . import ids, kinds
 from .base import Attempt, EngineBase, money, parse_time, updated_at
+from .echo import is_own_echo
 from .identity import adoption_guard, free_item_code, passed_over_note
 from .mapper import customer_to_erpnext, item_to_erpnext, payment_to_erpnext
 from .outcome import PullResult, SyncError, SyncResult
@@ -666,6 +667,9 @@ class PullMixin(EngineBase):
 			result.seen += 1
 			config = self.store.get_config_for_realm(event.realm_id)
 			if config is None or not config.enabled or event.entity not in PULL_ENTITIES:
+				result.skipped += 1
+				continue
+			if is_own_echo(self.store, event):  # our own write: its answer is on the link, no read needed
 				result.skipped += 1
 				continue
 			# QBO announces a name made inactive as Delete: the object is still there to read.

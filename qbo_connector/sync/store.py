@@ -49,6 +49,11 @@ class CompanyMode:
 	# QBO TaxCode id -> name and sales rates (percent), read with the settings: the invoice mapper predicts
 	# the tax QBO will compute from them. None: not read yet (a connection saved before they were kept).
 	tax_codes: dict[str, TaxCodeInfo] | None = None
+	# Preferences.AccountingInfoPrefs (mapping/dimensions.py): classes per line, per transaction or not at all;
+	# locations (Departments) tracked, and what QBO calls them.
+	class_tracking: str = "none"
+	track_locations: bool = False
+	location_label: str = "Location"
 
 	@property
 	def is_us(self) -> bool:
@@ -99,6 +104,13 @@ class ConnectionConfig:
 	absorb_cent_differences: bool = False  # put ERPNext's stray cent on the rounding line (else: reported)
 	account_map: dict[str, str] = field(default_factory=dict)  # ERPNext account -> QBO Account id
 	tax_map: dict[str, str] = field(default_factory=dict)  # ERPNext template/account -> QBO TaxCode id
+	class_map: dict[str, str] = field(default_factory=dict)  # ERPNext Cost Center -> QBO Class id
+	location_map: dict[str, str] = field(
+		default_factory=dict
+	)  # ERPNext Branch (location_field) -> QBO Department
+	default_class: str | None = None  # QBO Class id for what the class map does not cover
+	default_location: str | None = None  # QBO Department id for what the location map does not cover
+	location_field: str = "branch"  # the document field (an accounting dimension) locations come from
 	company_mode: CompanyMode | None = None
 
 
@@ -156,6 +168,8 @@ class LogEntry:
 	erp_doctype: str | None = None
 	erp_name: str | None = None
 	traceback: str | None = None  # internal errors: formatted, redacted, for admins
+	requests: int = 0  # HTTP requests the attempt sent to QBO (retries included)
+	reads: int = 0  # metered reads among them (qbo/budget.py)
 
 
 @dataclass
@@ -177,6 +191,8 @@ class LogOutcome:
 	erp_doctype: str | None = None  # the ERPNext document a pull created or changed
 	erp_name: str | None = None
 	traceback: str | None = None  # internal errors only; already redacted
+	requests: int = 0  # HTTP requests sent to QBO (retries included)
+	reads: int = 0  # metered reads among them
 
 
 @runtime_checkable
@@ -216,6 +232,22 @@ class Store(Protocol):
 		filters (a kind's list_filters): field -> value, where 0/1 compare as false/true and None means "not
 		set"; None: every document of the doctype that is of one of its kinds."""
 
+	def list_documents(
+		self,
+		company: str,
+		doctype: str,
+		from_date: str,
+		to_date: str,
+		filters: dict[str, Any] | None = None,
+		date_field: str = "posting_date",
+	) -> list[dict[str, Any]]:
+		"""Submitted and cancelled documents (docstatus 1 or 2) of a company dated (date_field: posting_date,
+		or transaction_date for quotations and orders) from_date..to_date (ISO dates, both included), for
+		reconciliation; filters as a kind's (0/1 compare by truth). Each dict has at least name, docstatus,
+		the date field, currency, the fields filtered on and the totals: grand_total, rounded_total,
+		disable_rounded_total, outstanding_amount where the doctype has them; Payment Entry: paid_amount,
+		unallocated_amount, paid_from_account_currency."""
+
 	# -- links ------------------------------------------------------------------------------------------
 	def get_link(self, realm_id: str, doctype: str, name: str) -> Link | None:
 		"""The link of an ERPNext document in one QBO company."""
@@ -225,6 +257,14 @@ class Store(Protocol):
 
 	def save_link(self, link: Link) -> None:
 		"""Insert or replace the link keyed by (realm_id, doctype, name)."""
+
+	def get_links(self, realm_id: str, doctype: str, names: list[str]) -> dict[str, Link]:
+		"""The links of many documents of one doctype in one QBO company, by document name (reconciliation
+		reads a month of documents; one look-up each would be slow)."""
+
+	def mark_reconciled(self, realm_id: str, marks: list[Any], checked_at: datetime) -> None:
+		"""Keep what a drift check found on each linked document's link (sync.reconcile.ReconcileMark:
+		doctype, name, state, drift, message); a link not in marks keeps what it had."""
 
 	# -- logs -------------------------------------------------------------------------------------------
 	def start_log(self, entry: LogEntry) -> str:

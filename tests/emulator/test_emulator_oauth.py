@@ -226,3 +226,22 @@ def test_unsupported_grant_type(emu: EmulatorServer, grant: str) -> None:
 	)
 	assert r.status_code == 400
 	assert r.json()["error"] == "unsupported_grant_type"
+
+
+def test_token_answers_carry_the_hard_expiry_and_it_ends_the_grant(emu: EmulatorServer) -> None:
+	first = emu.issue_tokens()
+	assert first["x_refresh_token_hard_expires_in"] == 157_680_000  # five years, as Intuit
+	emu.advance(86_400)
+	answer = refresh(emu, first["refresh_token"]).json()
+	assert (
+		answer["x_refresh_token_hard_expires_in"] == 157_680_000 - 86_400
+	)  # what is left, not a fresh five years
+	assert answer["x_refresh_token_expires_in"] == 8_640_000
+	emu.set_hard_expiry(3_600)
+	near = refresh(emu, answer["refresh_token"]).json()
+	# The rolling lifetime never runs past the hard end.
+	assert near["x_refresh_token_hard_expires_in"] == 3_600 and near["x_refresh_token_expires_in"] == 3_600
+	emu.advance(3_600)
+	gone = refresh(emu, near["refresh_token"])
+	assert gone.status_code == 400 and gone.json()["error"] == "invalid_grant"
+	assert "maximum lifetime" in gone.json()["error_description"]

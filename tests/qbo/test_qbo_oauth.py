@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 import threading
 import time
 from urllib.parse import parse_qs, urlparse
@@ -13,6 +14,7 @@ from qbo_testkit import ENV
 from qbo_connector.qbo.environments import custom_environment
 from qbo_connector.qbo.errors import AuthenticationError, InvalidGrantError, QBOError, TransportError
 from qbo_connector.qbo.oauth import (
+	InsecureURLError,
 	MemoryTokenStore,
 	NotConnectedError,
 	OAuthClient,
@@ -92,14 +94,46 @@ def test_authorization_url(oauth):
 		"state": "state-123",
 	}
 	assert "client-secret" not in url
-	env = custom_environment("http://e/v3", "http://e/authorize?x=1", "http://e/t", "http://e/r")
-	assert (
-		OAuthClient("c", "s", "r", env)
-		.authorization_url("s")
-		.startswith("http://e/authorize?x=1&client_id=c")
-	)
 	with pytest.raises(ValueError):
 		oauth.authorization_url("")
+
+
+def test_plain_http_only_to_this_machine(rsps, monkeypatch):
+	"""oauthlib's insecure-transport switch is set for a loopback call alone and put back; any other http
+	URL is refused before a secret leaves the process."""
+	monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+	seen = []
+	loop = custom_environment(
+		"http://127.0.0.1:8765/v3",
+		"http://127.0.0.1:8765/connect/oauth2?x=1",
+		"http://127.0.0.1:8765/oauth2/v1/tokens/bearer",
+		"http://127.0.0.1:8765/v2/oauth2/tokens/revoke",
+	)
+
+	def answer(request):
+		seen.append(os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"))
+		return (200, {}, json.dumps(token_answer()))
+
+	rsps.add_callback("POST", loop.token_url, callback=answer)
+	client = OAuthClient("c", "s", "http://localhost/cb", loop, clock=lambda: NOW)
+	url = client.authorization_url("s")
+	assert url.startswith("http://127.0.0.1:8765/connect/oauth2?x=1&") and "state=s" in url
+	assert client.refresh("RT").access_token == "AT-2"
+	assert seen == ["1"] and "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ  # on for that call only
+
+	elsewhere = custom_environment("http://e/v3", "http://e/authorize", "http://e/t", "http://e/r")
+	remote = OAuthClient("c", "s", "r", elsewhere)
+	for call in (
+		lambda: remote.authorization_url("s"),
+		lambda: remote.refresh("RT"),
+		lambda: remote.revoke("RT"),
+	):
+		with pytest.raises(InsecureURLError, match="must use https"):
+			call()
+	assert len(rsps.calls) == 1  # nothing was sent to http://e
+	monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "keep")
+	client.refresh("RT")
+	assert os.environ["OAUTHLIB_INSECURE_TRANSPORT"] == "keep"  # someone else's setting stays as it was
 
 
 def test_exchange_code_uses_basic_auth_and_form(rsps, oauth):
@@ -168,22 +202,28 @@ def test_revoke_posts_json_token(rsps, oauth):
 	assert request.headers["Authorization"].startswith("Basic ")
 
 
-def test_timeout_on_every_oauth_call(oauth):
-	seen = []
-
-	class Recorder(requests.Session):
-		def post(self, url, **kwargs):
-			seen.append(kwargs["timeout"])
-			response = requests.Response()
-			response.status_code = 200
-			response._content = json.dumps(token_answer()).encode()
-			return response
-
-	client = OAuthClient("c", "s", "r", ENV, timeout=7, session=Recorder())
+def test_timeout_on_every_oauth_call(rsps):
+	rsps.add("POST", TOKEN_URL, json=token_answer())
+	rsps.add("POST", ENV.revoke_url, body="")
+	client = OAuthClient("c", "s", "r", ENV, timeout=7)
 	client.exchange_code("code", "1")
 	client.refresh("RT")
 	client.revoke("RT")
-	assert seen == [7, 7, 7]
+	assert [call.request.req_kwargs["timeout"] for call in rsps.calls] == [7, 7, 7]
+
+
+def test_hard_expiry_is_kept_and_ends_the_refresh_token(rsps, oauth):
+	rsps.add("POST", TOKEN_URL, json={**token_answer(), "x_refresh_token_hard_expires_in": 604800})
+	updated = []
+	tokens = oauth.refresh("RT-1", token_updater=updated.append)
+	assert tokens.hard_expires_at == NOW + 604800 and updated == [tokens]
+	assert not tokens.refresh_expired(NOW + 604799) and tokens.refresh_expired(NOW + 604800)
+	assert Tokens.from_dict(tokens.to_dict()) == tokens
+	# A refresh answer that does not repeat the hard end keeps the stored one.
+	rsps.replace("POST", TOKEN_URL, json=token_answer("AT-3", "RT-3"))
+	store = MemoryTokenStore(Tokens("AT-2", "RT-2", NOW - 1, realm_id="9", hard_expires_at=NOW + 604800))
+	TokenProvider(oauth, store, clock=lambda: NOW).access_token()
+	assert (store.tokens.refresh_token, store.tokens.hard_expires_at) == ("RT-3", NOW + 604800)
 
 
 def test_oauth_repr_hides_secret(oauth):
@@ -212,14 +252,17 @@ class FakeOAuth:
 		self.delay = delay
 		self.lock = threading.Lock()
 
-	def refresh(self, refresh_token, realm_id=None):
+	def refresh(self, refresh_token, realm_id=None, token_updater=None):
 		with self.lock:
 			self.calls.append(refresh_token)
 			n = len(self.calls) + 1
 		if self.delay:
 			time.sleep(self.delay)
 		self.events.append(("refresh", refresh_token))
-		return Tokens(f"AT-{n}", f"RT-{n}", NOW + 3600, NOW + 8726400, None)
+		tokens = Tokens(f"AT-{n}", f"RT-{n}", NOW + 3600, NOW + 8726400, None)
+		if token_updater is not None:  # as OAuthClient.refresh: the updater has the pair before it returns
+			token_updater(tokens)
+		return tokens
 
 
 def expired_tokens():
@@ -310,7 +353,7 @@ def test_many_threads_one_refresh():
 
 def test_invalid_grant_propagates_and_nothing_is_saved():
 	class Dead(FakeOAuth):
-		def refresh(self, refresh_token, realm_id=None):
+		def refresh(self, refresh_token, realm_id=None, token_updater=None):
 			raise InvalidGrantError("invalid_grant", status=400, code="invalid_grant")
 
 	store = MemoryTokenStore(expired_tokens())

@@ -117,6 +117,18 @@ def test_hooks_wire_the_kinds() -> None:
 	assert hooks.doc_events["Sales Invoice"]["on_update_after_submit"].endswith(".on_update_after_submit")
 
 
+def test_every_kind_form_gets_preview_and_every_migrate_runs_both_install_hooks() -> None:
+	from qbo_connector import hooks
+
+	for doctype in kinds.doctypes():
+		assert "public/js/qbo_preview.js" in hooks.doctype_js[doctype], doctype
+	# a second plain assignment of after_migrate used to replace the first (the overview block was not synced)
+	assert hooks.after_migrate == [
+		"qbo_connector.qbo_connector.install.after_migrate",
+		"qbo_connector.qbo_connector.install.add_custom_fields",
+	]
+
+
 def _imports(path: Path) -> set[str]:
 	tree = ast.parse(path.read_text())
 	names: set[str] = set()

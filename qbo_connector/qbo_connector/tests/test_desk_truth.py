@@ -384,6 +384,13 @@ class TestAnotherQuickBooksCompany(SyncTestCase):
 		frappe.db.set_value(CONNECTION, COMPANY, {"default_income_account_name": "Sales of Product Income",
 			"tax_code_rates": '[{"id": "1", "name": "x", "rates": ["5"]}]'})  # fmt: skip
 		old_realm = frappe.db.get_value(CONNECTION, COMPANY, "realm_id")
+		class_map = "QBO Class and Location Map"
+		frappe.delete_doc(class_map, COMPANY, ignore_missing=True, force=True)
+		cost_center = frappe.get_cached_value("Company", COMPANY, "cost_center")
+		frappe.get_doc({"doctype": class_map, "company": COMPANY,
+			"classes": [{"cost_center": cost_center, "qbo_class": "1", "qbo_class_name": "Retail"}],
+			"locations": [{"erpnext_value": "Main", "qbo_location": "2", "qbo_location_name": "Downtown"}],
+		}).insert(ignore_permissions=True)  # fmt: skip
 		frappe.db.commit()
 		frappe.set_user("Administrator")
 		code = self.emu.state.oauth.new_code(self.emu.client_id, redirect_uri(), other)
@@ -404,9 +411,18 @@ class TestAnotherQuickBooksCompany(SyncTestCase):
 				"QBO Account Map Item", {"parent": COMPANY}, ["erpnext_account", "qbo_account"]
 			)
 			self.assertTrue(rows and all(not r.qbo_account and r.erpnext_account for r in rows), rows)
+			# the classes and locations were the other company's records too
+			self.assertIn("QBO Class and Location Map: the QuickBooks side of 2 row(s)", note)
+			mapped = frappe.get_doc(class_map, COMPANY)
+			self.assertEqual(
+				[(r.cost_center, r.qbo_class, r.qbo_class_name) for r in mapped.classes],
+				[(cost_center, None, None)],
+			)
+			self.assertEqual([(r.erpnext_value, r.qbo_location) for r in mapped.locations], [("Main", None)])
 			self.assertIn("now connected to QuickBooks", info_lines(CONNECTION, COMPANY)[-1])
 			dismiss_realm_change_note(COMPANY)
 			self.assertIsNone(frappe.db.get_value(CONNECTION, COMPANY, "realm_change_note"))
 		finally:
 			frappe.db.set_value(CONNECTION, COMPANY, {"realm_id": old_realm, "realm_change_note": None})
+			frappe.delete_doc(class_map, COMPANY, ignore_missing=True, force=True)
 			frappe.db.commit()

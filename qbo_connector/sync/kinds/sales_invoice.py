@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.dimensions import apply_dimensions
 from qbo_connector.mapping.invoice import doc_number, map_invoice
 
 from ..mapper import Mapped
@@ -29,8 +30,10 @@ DOCTYPE = "Sales Invoice"
 
 
 def map_sales_invoice(doc: Mapping[str, Any], ctx: MappingContext) -> Mapped:
-	"""Invoice (CreditMemo for a return) with the totals QBO's answer is checked against."""
+	"""Invoice (CreditMemo for a return) with the totals QBO's answer is checked against, tagged with classes
+	and a location as the QBO company tracks them."""
 	invoice = map_invoice(doc, ctx)
+	apply_dimensions(invoice.body, doc, ctx, DOCTYPE)
 	return Mapped(
 		entity=invoice.entity,
 		body=invoice.body,

@@ -13,7 +13,9 @@ class QBOAccountMapItem(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
+		confidence: DF.Data | None
 		erpnext_account: DF.Link | None
+		match_reason: DF.SmallText | None
 		parent: DF.Data
 		parentfield: DF.Data
 		parenttype: DF.Data

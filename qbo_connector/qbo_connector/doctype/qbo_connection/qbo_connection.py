@@ -13,7 +13,7 @@ from qbo_connector.qbo_connector.tokens import TOKEN_FIELDS
 
 QBO_REF_FIELDS = ("default_item", "rounding_item", "default_tax_code", "us_tax_code", "payments_deposit_account",
 	"deposit_bank_account", "exempt_tax_code", "default_income_account", "discount_account",
-	"default_expense_account", "payables_account")  # fmt: skip
+	"default_expense_account", "payables_account", "default_class", "default_location")  # fmt: skip
 # What each reference field holds, for the name shown beside its id (lookups.LISTS kinds).
 QBO_REF_KINDS = {
 	"default_item": "items",
@@ -27,6 +27,8 @@ QBO_REF_KINDS = {
 	"deposit_bank_account": "accounts",
 	"default_expense_account": "accounts",
 	"payables_account": "accounts",
+	"default_class": "classes",
+	"default_location": "locations",
 }
 
 
@@ -46,17 +48,23 @@ class QBOConnection(Document):
 		auto_apply_credits: DF.Check
 		auto_push_hours: DF.Int
 		automated_sales_tax: DF.Check
+		budget_notice: DF.Data | None
 		cancel_pulled_payments: DF.Check
+		class_tracking: DF.Literal["", "Per Transaction", "Per Line"]
 		company: DF.Link
 		connected_by: DF.Link | None
 		create_deposits: DF.Check
 		custom_txn_numbers: DF.Check
+		default_class: DF.Autocomplete | None
+		default_class_name: DF.Data | None
 		default_income_account: DF.Autocomplete | None
 		default_expense_account: DF.Autocomplete | None
 		default_expense_account_name: DF.Data | None
 		default_income_account_name: DF.Data | None
 		default_item: DF.Autocomplete | None
 		default_item_name: DF.Data | None
+		default_location: DF.Autocomplete | None
+		default_location_name: DF.Data | None
 		default_tax_code: DF.Autocomplete | None
 		default_tax_code_name: DF.Data | None
 		deposit_bank_account: DF.Autocomplete | None
@@ -66,13 +74,19 @@ class QBOConnection(Document):
 		enabled: DF.Check
 		exempt_tax_code: DF.Autocomplete | None
 		exempt_tax_code_name: DF.Data | None
+		expiry_notice: DF.Data | None
 		facts_refreshed_at: DF.Datetime | None
 		home_currency: DF.Data | None
 		invoice_number_prefix: DF.Data | None
 		is_us_company: DF.Check
 		last_connected: DF.Datetime | None
 		last_error: DF.SmallText | None
+		last_failure: DF.SmallText | None
+		last_failure_at: DF.Datetime | None
 		last_pull_at: DF.Datetime | None
+		last_success_at: DF.Datetime | None
+		location_field: DF.Data | None
+		location_label: DF.Data | None
 		multicurrency_enabled: DF.Check
 		payables_account: DF.Autocomplete | None
 		payables_account_name: DF.Data | None
@@ -89,13 +103,17 @@ class QBOConnection(Document):
 		qbo_company_name: DF.Data | None
 		qbo_country: DF.Data | None
 		realm_change_note: DF.SmallText | None
+		reads_month: DF.Data | None
+		reads_this_month: DF.Int
 		realm_id: DF.Data | None
 		reconcile_qbo_payments: DF.Check
 		refresh_token: DF.Password | None
 		refresh_token_expires_at: DF.Datetime | None
+		refresh_token_hard_expires_at: DF.Datetime | None
 		rounding_item: DF.Autocomplete | None
 		rounding_item_name: DF.Data | None
 		status: DF.Literal["Not connected", "Connected", "Reconnect needed"]
+		track_locations: DF.Check
 		txn_date_from: DF.Literal["Posting Date", "Invoice Period"]
 		us_tax_code: DF.Autocomplete | None
 		us_tax_code_name: DF.Data | None
@@ -176,24 +194,37 @@ def forget_other_realm(connection: Document) -> list[str]:
 		connection.create_deposits = 0  # it needs the bank account just cleared
 		cleared.append(_("Create Deposits (switched off until a bank account is picked again)"))
 	connection.tax_code_rates = None  # the old company's tax codes; read again before the next push
-	for doctype, child, fields in (
-		("QBO Account Map", "QBO Account Map Item", ("qbo_account", "qbo_account_name", "qbo_account_type")),
-		("QBO Tax Map", "QBO Tax Map Item", ("qbo_tax_code", "qbo_tax_code_name")),
+	for doctype, tables in (
+		(
+			"QBO Account Map",
+			(("QBO Account Map Item", ("qbo_account", "qbo_account_name", "qbo_account_type")),),
+		),
+		("QBO Tax Map", (("QBO Tax Map Item", ("qbo_tax_code", "qbo_tax_code_name")),)),
+		(
+			"QBO Class and Location Map",
+			(
+				("QBO Class Map Item", ("qbo_class", "qbo_class_name")),
+				("QBO Location Map Item", ("qbo_location", "qbo_location_name")),
+			),
+		),
 	):
 		if not frappe.db.exists(doctype, connection.company):
 			continue
-		rows = frappe.get_all(
-			child,
-			filters={"parenttype": doctype, "parent": connection.company, fields[0]: ("is", "set")},
-			pluck="name",
-		)
-		for row in rows:
-			frappe.db.set_value(child, row, dict.fromkeys(fields), update_modified=False)
+		count = 0
+		for child, fields in tables:
+			rows = frappe.get_all(
+				child,
+				filters={"parenttype": doctype, "parent": connection.company, fields[0]: ("is", "set")},
+				pluck="name",
+			)
+			for row in rows:
+				frappe.db.set_value(child, row, dict.fromkeys(fields), update_modified=False)
+			count += len(rows)
 		frappe.db.set_value(
 			doctype, connection.company, "realm_id", connection.realm_id, update_modified=False
 		)
-		if rows:
-			cleared.append(_("{0}: the QuickBooks side of {1} row(s)").format(_(doctype), len(rows)))
+		if count:
+			cleared.append(_("{0}: the QuickBooks side of {1} row(s)").format(_(doctype), count))
 	return cleared
 
 

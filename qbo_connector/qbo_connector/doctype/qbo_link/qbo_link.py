@@ -38,6 +38,7 @@ class QBOLink(Document):
 		from frappe.types import DF
 
 		company: DF.Link | None
+		drift: DF.Check
 		generation: DF.Int
 		last_synced: DF.Datetime | None
 		message: DF.SmallText | None
@@ -49,6 +50,9 @@ class QBOLink(Document):
 		qbo_name: DF.Data | None
 		qbo_total: DF.Currency
 		realm_id: DF.Data
+		reconcile_message: DF.SmallText | None
+		reconcile_state: DF.Literal["", "In Step", "Differs", "Missing in QBO", "Voided in QBO"]
+		reconciled_at: DF.Datetime | None
 		ref_key: DF.Data | None
 		reference_doctype: DF.Link
 		reference_name: DF.DynamicLink

@@ -34,6 +34,7 @@ class QBOSettings(Document):
 		connections_html: DF.HTML | None
 		environment: DF.Literal["Production", "Sandbox", "Custom"]
 		log_retention_days: DF.Int
+		monthly_read_allowance: DF.Int
 		redirect_uri: DF.Data | None
 		revoke_url: DF.Data | None
 		token_url: DF.Data | None

@@ -57,11 +57,13 @@ class QBOSyncLog(Document):
 		qbo_entity: DF.Data | None
 		qbo_id: DF.Data | None
 		qbo_name: DF.Data | None
+		reads: DF.Int
 		realm_id: DF.Data | None
 		reference_doctype: DF.Link | None
 		reference_name: DF.DynamicLink | None
 		request: DF.Code | None
 		request_id: DF.Data | None
+		requests: DF.Int
 		response: DF.Code | None
 		retry_of: DF.Link | None
 		retryable: DF.Check

@@ -13,6 +13,8 @@ class QBOTaxMapItem(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
+		confidence: DF.Data | None
+		match_reason: DF.SmallText | None
 		item_tax_template: DF.Link | None
 		parent: DF.Data
 		parentfield: DF.Data
