@@ -786,8 +786,11 @@ def test_10_workspace_numbers_agree_with_the_log(admin: Desk, site: Site, emulat
 	desk.page.locator(".shortcut-widget-box", has_text="Connections").click()
 	desk.wait_list("QBO Connection")
 	assert desk.js("() => cur_list.filters.length") == 0
-	# Its rows are drawn, each saying to which QuickBooks company (by name, with the realm beside it).
+	# Its rows are drawn; where the list has room for the QuickBooks column (v16; v15 shows four columns
+	# at 1280 px and that one is not among them), it names the QuickBooks company, with the realm beside it.
 	row = desk.page.locator(".list-row-container .list-row", has_text=COMPANY).first
-	expect(row).to_contain_text(f"QBO Browser Co Books ({emulator.realm_id})")
+	expect(row).to_be_visible()
+	if desk.frappe_major >= 16:
+		expect(row).to_contain_text(f"QBO Browser Co Books ({emulator.realm_id})")
 	desk.page.wait_for_function("() => cur_list.total_count !== undefined")
 	assert desk.js("() => cur_list.total_count") == site.count("QBO Connection")
