@@ -84,6 +84,12 @@ def site() -> Site:
 
 
 @pytest.fixture(scope="session")
+def frappe_major(site: Site) -> int:
+	"""15 or 16: the desk lives under /app or /desk, and parts of it are drawn differently."""
+	return site.frappe_major()
+
+
+@pytest.fixture(scope="session")
 def company(site: Site) -> dict:
 	"""The tier's own ERPNext company (US, USD, ERPNext's standard chart), made once per site."""
 	if not site.exists("Company", COMPANY):
@@ -144,7 +150,7 @@ def browser() -> Iterator:
 		chromium.close()
 
 
-def _desk(browser, shots: Path, user: str, password: str):
+def _desk(browser, shots: Path, user: str, password: str, frappe_major: int):
 	"""A browser context logged in as `user` (the session opened over the API, its cookie handed over)."""
 	from urllib.parse import urlsplit
 
@@ -160,25 +166,25 @@ def _desk(browser, shots: Path, user: str, password: str):
 		[{"name": c.name, "value": c.value, "domain": host, "path": "/"} for c in session.cookies]
 	)
 	page = context.new_page()
-	desk = Desk(page, URL, shots)
+	desk = Desk(page, URL, shots, frappe_major)
 	desk.label = user.split("@")[0]
 	_OPEN_DESKS.append(desk)
 	return context, desk
 
 
 @pytest.fixture(scope="session")
-def admin(browser, shots: Path) -> Iterator:
+def admin(browser, shots: Path, frappe_major: int) -> Iterator:
 	"""The System Manager's desk."""
-	context, desk = _desk(browser, shots, USER, PASSWORD)
+	context, desk = _desk(browser, shots, USER, PASSWORD, frappe_major)
 	yield desk
 	context.close()
 
 
 @pytest.fixture(scope="session")
-def accountant(browser, shots: Path, site: Site) -> Iterator:
+def accountant(browser, shots: Path, site: Site, frappe_major: int) -> Iterator:
 	"""An Accounts User's desk: submits invoices, may not retry or change settings."""
 	site.ensure_user(ACCOUNTANT, ACCOUNTANT_PASSWORD, ["Accounts User", "Sales User"])
-	context, desk = _desk(browser, shots, ACCOUNTANT, ACCOUNTANT_PASSWORD)
+	context, desk = _desk(browser, shots, ACCOUNTANT, ACCOUNTANT_PASSWORD, frappe_major)
 	yield desk
 	context.close()
 

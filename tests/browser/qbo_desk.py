@@ -20,11 +20,18 @@ def slug(doctype: str) -> str:
 	return doctype.lower().replace(" ", "-")
 
 
+def desk_base(frappe_major: int) -> str:
+	"""Where the desk lives: /app on Frappe 15, /desk from 16 (where /app/... only redirects there)."""
+	return "/desk" if frappe_major >= 16 else "/app"
+
+
 class Desk:
-	def __init__(self, page: Page, url: str, shots: Path) -> None:
+	def __init__(self, page: Page, url: str, shots: Path, frappe_major: int = 15) -> None:
 		self.page = page
 		self.url = url.rstrip("/")
 		self.shots = shots
+		self.frappe_major = frappe_major
+		self.base = desk_base(frappe_major)
 
 	# -- getting somewhere --------------------------------------------------------------------------------
 	def idle(self, timeout: float = 20_000) -> None:
@@ -36,11 +43,11 @@ class Desk:
 		)
 
 	def go(self, route: str) -> None:
-		self.page.goto(f"{self.url}/app/{route}")
+		self.page.goto(f"{self.url}{self.base}/{route}")
 		self.idle()
 
 	def form(self, doctype: str, name: str) -> None:
-		self.page.goto(f"{self.url}/app/{slug(doctype)}/{quote(name)}")
+		self.page.goto(f"{self.url}{self.base}/{slug(doctype)}/{quote(name)}")
 		self.wait_form(doctype, name)
 
 	def wait_form(self, doctype: str, name: str | None = None) -> None:
@@ -53,7 +60,7 @@ class Desk:
 		)
 
 	def list(self, doctype: str, query: str = "") -> None:
-		self.page.goto(f"{self.url}/app/{slug(doctype)}{'?' + query if query else ''}")
+		self.page.goto(f"{self.url}{self.base}/{slug(doctype)}{'?' + query if query else ''}")
 		self.wait_list(doctype)
 
 	def wait_list(self, doctype: str) -> None:

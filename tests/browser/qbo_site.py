@@ -85,6 +85,11 @@ class Site:
 	def count(self, doctype: str, filters: Any = None) -> int:
 		return int(self.call("frappe.client.get_count", doctype=doctype, filters=filters or {}))
 
+	def frappe_major(self) -> int:
+		"""The site's Frappe major version (15, 16...): where its desk lives and how it is drawn."""
+		versions = self.call("frappe.utils.change_log.get_versions")
+		return int(str(versions["frappe"]["version"]).split(".")[0])
+
 	def value(self, doctype: str, name: str, field: str) -> Any:
 		return self.get(doctype, name).get(field)
 

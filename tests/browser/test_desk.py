@@ -61,7 +61,10 @@ def data(site: Site, company: dict) -> dict:
 			"item_group": site.all("Item Group", {"is_group": 0}, limit=1)[0]["name"],
 			"stock_uom": "Nos",
 			"is_stock_item": 0,
-			"item_defaults": [{"company": COMPANY, "income_account": income}],
+			# (ERPNext 16 otherwise fills in Stock Settings' warehouse, which is another company's)
+			"item_defaults": [
+				{"company": COMPANY, "income_account": income, "default_warehouse": f"Stores - {abbr}"}
+			],
 		},
 		ITEM,
 	)
@@ -186,7 +189,7 @@ def connect_via_consent_page(desk: Desk, emulator, realm: str) -> None:
 	expect(desk.page.locator("h1")).to_contain_text("QuickBooks Online emulator")
 	desk.page.select_option('select[name="realmId"]', realm)
 	desk.page.locator("#approve").click()
-	desk.page.wait_for_url(re.compile(r"/app/qbo-settings"), timeout=30_000)
+	desk.page.wait_for_url(re.compile(re.escape(desk.base) + r"/qbo-settings"), timeout=30_000)
 	desk.idle()
 
 
@@ -640,14 +643,18 @@ def test_09_sync_log_reads_at_1280_and_retries(admin: Desk, site: Site, emulator
 	rows = desk.page.locator(".list-row-container .list-row")
 	expect(rows.first).to_be_visible()
 	# Legible: the message column is the widest and shows its words; the document and company fit.
+	# In sight: no column runs under the row's time stamp or off the screen (Frappe 16's list scrolls sideways).
 	widths = desk.js(
 		"""() => { const row = document.querySelector('.list-row-container .list-row');
+			const edge = Math.min(window.innerWidth, row.querySelector('.level-right').getBoundingClientRect().left);
 			const cols = Array.from(row.querySelectorAll('.list-row-col')).filter((c) => c.offsetWidth);
 			return cols.map((c) => ({ w: c.offsetWidth, text: c.innerText.trim(),
+				hidden: c.getBoundingClientRect().right > edge + 1,
 				cut: Array.from(c.querySelectorAll('.ellipsis')).some((e) => e.scrollWidth > e.clientWidth + 1) })); }"""
 	)
 	message = max(widths, key=lambda c: c["w"])
 	assert message["w"] >= 250 and message["text"], widths
+	assert not [c for c in widths if c["hidden"]], f"columns out of sight: {widths}"
 	company_cell = next(c for c in widths if c["text"] == COMPANY)
 	assert not company_cell["cut"], widths
 	cut = desk.js(
@@ -779,5 +786,11 @@ def test_10_workspace_numbers_agree_with_the_log(admin: Desk, site: Site, emulat
 	desk.page.locator(".shortcut-widget-box", has_text="Connections").click()
 	desk.wait_list("QBO Connection")
 	assert desk.js("() => cur_list.filters.length") == 0
+	# Its rows are drawn; where the list has room for the QuickBooks column (v16; v15 shows four columns
+	# at 1280 px and that one is not among them), it names the QuickBooks company, with the realm beside it.
+	row = desk.page.locator(".list-row-container .list-row", has_text=COMPANY).first
+	expect(row).to_be_visible()
+	if desk.frappe_major >= 16:
+		expect(row).to_contain_text(f"QBO Browser Co Books ({emulator.realm_id})")
 	desk.page.wait_for_function("() => cur_list.total_count !== undefined")
 	assert desk.js("() => cur_list.total_count") == site.count("QBO Connection")

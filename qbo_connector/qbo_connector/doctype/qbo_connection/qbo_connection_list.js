@@ -13,7 +13,9 @@ frappe.listview_settings["QBO Connection"] = {
 		realm_id(value, df, doc) {
 			if (!value) return "";
 			const name = doc.qbo_company_name ? `${frappe.utils.escape_html(doc.qbo_company_name)} ` : "";
-			return `${name}<span class="text-muted">(${frappe.utils.escape_html(value)})</span>`;
+			// one element: Frappe 16's list measures a column with $(html), which reads bare text as a selector
+			// (and then draws no rows at all)
+			return `<span class="qbo-realm">${name}<span class="text-muted">(${frappe.utils.escape_html(value)})</span></span>`;
 		},
 	},
 };

@@ -79,21 +79,26 @@ frappe.listview_settings["QBO Sync Log"] = {
 		// At 1280 px the message needs room: give it the widest column and two lines, in this list only.
 		if (!document.getElementById("qbo-sync-log-list-style")) {
 			// columns: 1 subject (what was done to which QuickBooks record), 2 tags, 3 status, 4 company,
-			// 5 document, 6 message; the header row has the same order
+			// 5 document, 6 message; the header row has the same order. (!important: Frappe 16 sizes each
+			// column inline from its text and lets the list scroll sideways, which put the message out of
+			// sight at 1280 px; Frappe 15 sets no such styles, so there this changes nothing.)
 			const scope = '[data-page-route="List/QBO Sync Log/List"]';
+			// Frappe 16's desk sidebar stays beside the list: the subject gives up room so the message keeps 250 px
+			const subject_min = parseInt((frappe.boot.versions || {}).frappe) >= 16 ? 140 : 200;
 			const col = (n) => `${scope} .list-row-head .level-left > .list-row-col:nth-child(${n}), ${scope} .list-row .level-left > .list-row-col:nth-child(${n})`;
 			$(`<style id="qbo-sync-log-list-style">
-				${scope} .list-row .level-left, ${scope} .list-row-head .level-left { flex: 1 1 auto; min-width: 0; }
+				${scope} .list-row-container { width: auto !important; }
+				${scope} .list-row .level-left, ${scope} .list-row-head .level-left { flex: 1 1 auto !important; min-width: 0; }
 				${scope} .list-row .level-right, ${scope} .list-row-head .level-right { flex: 0 0 auto; }
-				${col(1)} { flex: 1 1 0; min-width: 200px; }
-				${col(3)} { flex: 0 0 112px; max-width: 112px; }
-				${col(4)} { flex: 0 0 118px; max-width: 118px; }
-				${col(5)} { flex: 0 0 172px; max-width: 172px; }
+				${col(1)} { flex: 1 1 0 !important; width: auto !important; min-width: ${subject_min}px !important; max-width: none !important; }
+				${col(3)} { flex: 0 0 112px !important; width: auto !important; min-width: 0 !important; max-width: 112px !important; }
+				${col(4)} { flex: 0 0 118px !important; width: auto !important; min-width: 0 !important; max-width: 118px !important; }
+				${col(5)} { flex: 0 0 172px !important; width: auto !important; min-width: 0 !important; max-width: 172px !important; }
 				${scope} .list-row .list-subject, ${scope} .list-row .list-subject .ellipsis {
 					white-space: normal; overflow-wrap: anywhere; line-height: 1.3;
 				}
 				${scope} .list-row .list-subject .level-item.ellipsis { min-width: 0; flex-shrink: 1; }
-				${col(6)} { flex: 2.6 1 0; max-width: none; }
+				${col(6)} { flex: 2.6 1 0 !important; width: auto !important; min-width: 0 !important; max-width: none !important; }
 				${scope} .list-row-col .qbo-log-message {
 					white-space: normal; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical;
 					overflow: hidden; line-height: 1.3;
