@@ -743,7 +743,7 @@ def test_10_workspace_numbers_agree_with_the_log(admin: Desk, site: Site, emulat
 	desk.page.wait_for_timeout(500)
 	desk.idle()
 	tiles = overview_tiles(desk)
-	assert set(tiles) == {"synced_today", "difference", "failed", "waiting", "not_connected"}, tiles
+	assert set(tiles) == {"synced_today", "difference", "failed", "waiting", "differ", "not_connected"}, tiles
 	if STATE.get("difference_payment"):  # the story so far: sent today, and one difference that stands
 		assert tiles["synced_today"] >= 1 and tiles["difference"] >= 1, tiles
 	not_connected = site.count("QBO Connection", {"status": ["!=", "Connected"], "company": COMPANY})
@@ -758,6 +758,16 @@ def test_10_workspace_numbers_agree_with_the_log(admin: Desk, site: Site, emulat
 		desk.page.wait_for_function("() => cur_list.total_count !== undefined")
 		shown = desk.js("() => cur_list.total_count")
 		assert shown == tiles[key], (key, shown, tiles)
+	# "Differ from QuickBooks" opens the links the drift check or the report found differing.
+	assert tiles["differ"] == site.count("QBO Link", {"drift": 1, "company": COMPANY}), tiles
+	desk.go("quickbooks-online")
+	desk.page.locator(".qbo-company").select_option(COMPANY)
+	desk.page.wait_for_timeout(300)
+	desk.idle()
+	desk.page.locator('.qbo-tile[data-key="differ"]').click()
+	desk.wait_list("QBO Link")
+	desk.page.wait_for_function("() => cur_list.total_count !== undefined")
+	assert desk.js("() => cur_list.total_count") == tiles["differ"], tiles
 	# The chart counts attempts: whole numbers in its tooltip ("3", never "3.00").
 	desk.go("quickbooks-online")
 	chart = desk.page.locator(".widget.dashboard-widget-box", has_text="Sync attempts per day").first
