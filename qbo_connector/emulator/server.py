@@ -932,6 +932,16 @@ class EmulatorServer:
 	def delete_payment(self, payment_id: str, **kwargs: Any) -> dict:
 		return self.act("delete_payment", payment_id=payment_id, **kwargs)
 
+	def add_invoice(self, customer_id: str, lines: list[dict], **kwargs: Any) -> dict:
+		return self.act("add_invoice", customer_id=customer_id, lines=lines, **kwargs)
+
+	def update_invoice(self, invoice_id: str, **kwargs: Any) -> dict:
+		return self.act("update_invoice", invoice_id=invoice_id, **kwargs)
+
+	def seed_history(self, invoices: int = 300, **kwargs: Any) -> dict:
+		"""A sales history in QBO (emulator/history.py): customers, items, invoices, credit memos, payments."""
+		return self.act("seed_history", invoices=invoices, **kwargs)
+
 	def add_customer(self, display_name: str, **kwargs: Any) -> dict:
 		return self.act("add_customer", display_name=display_name, **kwargs)
 
