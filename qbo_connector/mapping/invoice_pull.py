@@ -311,14 +311,15 @@ def qbo_invoice_to_erpnext(obj: Mapping[str, Any], entity: str, refs: PullRefs) 
 
 def content_signature(doc: Mapping[str, Any]) -> tuple:
 	"""What makes two versions of a pulled invoice different beyond its due date: party, dates, currency,
-	lines (item, quantity, rate), discount and tax amounts, in cents. A stored ERPNext document and a freshly mapped dict compare equal
+	lines (item, amount), discount and tax amounts, in cents. A stored ERPNext document and a freshly mapped dict compare equal
 	when QBO changed nothing of these."""
 
 	def num(value: Any, places: Decimal = CENT) -> Decimal:
 		return D(value).quantize(places)
 
+	# Per line its item and amount: a store may write a fractional quantity as one unit at the amount.
 	lines = tuple(
-		(str(row.get("item_code") or ""), num(row.get("qty"), Decimal("0.000001")), num(row.get("rate")))
+		(str(row.get("item_code") or ""), num(D(row.get("qty")) * D(row.get("rate"))))
 		for row in doc.get("items") or []
 	)
 	# Amounts only: the store may resolve a tax map key (a template) to its account.

@@ -48,7 +48,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 			"translatable": 0,
 		}
 	)
-	# A Sales Invoice made from a QBO Invoice/CreditMemo (pull_invoices, the import) carries "Invoice 123": the
+	# A Sales Invoice made from a QBO Invoice/CreditMemo (pull_invoices, the import) carries "<realm>:Invoice 123": the
 	# store finds it by that before making another, and doc_events know not to push it back.
 	fields["Sales Invoice"].extend(
 		[

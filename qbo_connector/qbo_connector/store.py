@@ -1111,11 +1111,18 @@ class FrappeStore:
 			"a tax row; map the QuickBooks tax code to an ERPNext tax account.",
 		)
 
+	@staticmethod
+	def _txn_key(company: str, ref: Any) -> str:
+		"""What Sales Invoice.qbo_txn_ref holds: "<realm>:Invoice 123". QBO ids are per QBO company, so the
+		realm is part of it (as for qbo_payment_id)."""
+		return f"{frappe.db.get_value(CONNECTION, company, 'realm_id')}:{ref}"
+
 	def _fill_invoice(self, doc: Any, company: str, data: dict[str, Any]) -> None:
 		doc.company = company
 		for key in self._INVOICE_HEADER:
 			if key in data:
 				doc.set(key, data[key])
+		doc.set(INVOICE_REF_FIELD, self._txn_key(company, data.get(INVOICE_REF_FIELD)))
 		if not data.get("apply_discount_on"):
 			doc.discount_amount = 0
 		doc.set("items", [])
@@ -1147,6 +1154,20 @@ class FrappeStore:
 			row.margin_type = None
 			if wanted.get("description"):
 				row.description = wanted["description"]
+			qty = flt(wanted.get("qty"))
+			if qty != int(qty) and any(
+				frappe.get_cached_value("UOM", uom, "must_be_whole_number")
+				for uom in {row.uom, row.stock_uom}
+				if uom
+			):
+				# QBO sells fractions of anything; a whole-number UOM here takes one unit at the line's amount
+				# (the same amount, so the same total) with the quantity kept in words.
+				sign = 1 if qty > 0 else -1
+				row.description = (
+					f"{row.description or ''} ({abs(qty):g} x {flt(wanted.get('rate')):g})".strip()
+				)
+				row.qty = sign
+				row.rate = flt(qty * flt(wanted.get("rate")), 2) * sign
 		if doc.taxes_and_charges or len(doc.get("taxes")) != len(data.get("taxes") or []):
 			doc.taxes_and_charges = None
 			doc.set(
@@ -1173,8 +1194,9 @@ class FrappeStore:
 		return doc.name
 
 	def _live_invoice(self, company: str, ref: str) -> str | None:
+		key = self._txn_key(company, ref)
 		return frappe.db.get_value(
-			SALES_INVOICE, {"company": company, INVOICE_REF_FIELD: ref, "docstatus": ("<", 2)}, "name"
+			SALES_INVOICE, {"company": company, INVOICE_REF_FIELD: key, "docstatus": ("<", 2)}, "name"
 		)
 
 	def create_sales_invoice(self, company: str, data: dict[str, Any]) -> str:

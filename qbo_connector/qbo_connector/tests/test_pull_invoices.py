@@ -95,6 +95,7 @@ class TestPullInvoices(SyncTestCase):
 		self.assertEqual(doc.docstatus, 1, doc.remarks)
 		self.assertEqual(flt(doc.grand_total, 2), flt(inv["TotalAmt"], 2))
 		self.assertEqual(doc.qbo_doc_number, inv["DocNumber"])
+		self.assertEqual(doc.qbo_txn_ref, f"{self.emu.realm_id}:Invoice {inv['Id']}")
 		self.assertEqual([t.account_head for t in doc.taxes], [TAX_ACCOUNT])
 		self.assertEqual(flt(doc.total_taxes_and_charges, 2), flt(inv["TxnTaxDetail"]["TotalTax"], 2))
 		self.assertEqual(self.jobs.calls[1:], [])  # the invoice made from QBO is not pushed back
@@ -122,7 +123,7 @@ class TestPullInvoices(SyncTestCase):
 		self.assertEqual(link.state, "Synced")
 		self.emu.update_invoice(link.qbo_id, PrivateNote="touched in QuickBooks")  # and edited there
 		tasks.pull_connection(COMPANY)
-		self.assertFalse(frappe.db.exists(SI, {"qbo_txn_ref": f"Invoice {link.qbo_id}"}))
+		self.assertFalse(frappe.db.exists(SI, {"qbo_txn_ref": f"{self.emu.realm_id}:Invoice {link.qbo_id}"}))
 		self.assertEqual(self.link_of(SI, invoice.name).origin, "Push")
 
 	def test_small_import_dry_run_then_run_then_rerun_makes_nothing_twice(self) -> None:
@@ -146,14 +147,14 @@ class TestPullInvoices(SyncTestCase):
 			and "Voided" not in str(i.get("PrivateNote"))
 		]
 		self.assertEqual(dry["kinds"]["invoices"]["new"], len(live))
-		before = frappe.db.count(SI, {"qbo_txn_ref": ("is", "set")})
+		before = frappe.db.count(SI, {"qbo_txn_ref": ("like", f"{self.emu.realm_id}:%")})
 		queued = import_from_quickbooks(COMPANY, start, end, kinds, dry_run=0)
 		self.assertEqual(self.jobs.methods(), [IMPORT_JOB])
 		self.assertEqual(queued["key"], f"qbo-import::{COMPANY}")
 		result = self.jobs.run()[0]
 		self.assertEqual(result["kinds"]["invoices"]["failed"], 0, result["message"])
 		self.assertEqual(result["kinds"]["invoices"]["created"], dry["kinds"]["invoices"]["new"])
-		made = frappe.db.count(SI, {"qbo_txn_ref": ("is", "set")})
+		made = frappe.db.count(SI, {"qbo_txn_ref": ("like", f"{self.emu.realm_id}:%")})
 		self.assertEqual(made - before, dry["kinds"]["invoices"]["new"] + dry["kinds"]["credit_memos"]["new"])
 		for obj in live:
 			doc = self.made_from("Invoice", obj["Id"])
@@ -163,4 +164,4 @@ class TestPullInvoices(SyncTestCase):
 		self.assertEqual(
 			sum(c["created"] + c["updated"] for c in again["kinds"].values()), 0, again["message"]
 		)
-		self.assertEqual(frappe.db.count(SI, {"qbo_txn_ref": ("is", "set")}), made)
+		self.assertEqual(frappe.db.count(SI, {"qbo_txn_ref": ("like", f"{self.emu.realm_id}:%")}), made)
