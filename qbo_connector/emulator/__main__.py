@@ -143,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
 		metavar="on|off",
 		help="send Retry-After on 429",
 	)
+	p.add_argument(
+		"--seed-history",
+		type=int,
+		default=0,
+		metavar="N",
+		help="seed the company with a sales history of N invoices (credit memos, payments, voids; emulator/history.py)",
+	)
 	p.add_argument("-v", "--verbose", action="store_true", help="log every request")
 	return p
 
@@ -203,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
 	)
 	emu = EmulatorServer(host=args.host, port=args.port, config=config_from_args(args))
 	emu.start()
+	if args.seed_history:
+		counts = emu.seed_history(invoices=args.seed_history)
+		sys.stdout.write(f"Seeded a sales history: {counts}\n")
 	sys.stdout.write(banner(emu))
 	sys.stdout.flush()
 	try:

@@ -6,7 +6,7 @@ LastUpdatedTime, is visible to CDC, and sends a webhook whether or not `webhook_
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from . import entities, errors
@@ -99,25 +99,31 @@ def _services_line(ctx: Ctx, amount: object) -> dict[str, Any]:
 def add_invoice(
 	state: EmulatorState,
 	customer_id: str,
-	amount: object,
+	amount: object = None,
 	txn_date: str | None = None,
 	doc_number: str | None = None,
 	realm_id: str | None = None,
+	lines: list[dict] | None = None,
+	entity: str = "Invoice",
 	**fields: Any,
 ) -> dict:
-	"""An invoice entered in QBO itself: one untaxed line on the "Services" item."""
+	"""An invoice (or, entity="CreditMemo", a credit memo) entered in QBO by a user. Either `amount` (one
+	untaxed line on the "Services" item) or `lines`: QBO Line objects, or the short form
+	{"item_id", "qty", "price", "tax_code"?, "description"?}."""
+	if (amount is None) == (lines is None):
+		raise ValueError("add_invoice takes either amount or lines")
 
 	def go(ctx: Ctx):
 		body: dict[str, Any] = {
 			"CustomerRef": {"value": customer_id},
-			"Line": [_services_line(ctx, amount)],
+			"Line": [_services_line(ctx, amount)] if lines is None else [_line(line) for line in lines],
 			**fields,
 		}
 		if txn_date:
 			body["TxnDate"] = txn_date
 		if doc_number:
 			body["DocNumber"] = doc_number
-		return ("Invoice", entities.create(ctx, "Invoice", body))
+		return (entity, entities.create(ctx, entity, body))
 
 	return _run(state, realm_id, go)
 
@@ -284,7 +290,59 @@ add_class = _add_tag("Class")
 add_department = _add_tag("Department")
 
 
+def _line(line: dict) -> dict:
+	if "DetailType" in line:
+		return line
+	qty, price = dec(line.get("qty")) or Decimal(1), dec(line.get("price")) or Decimal(0)
+	detail: dict[str, Any] = {"ItemRef": {"value": str(line["item_id"])}, "Qty": qty, "UnitPrice": price}
+	if line.get("tax_code"):
+		detail["TaxCodeRef"] = {"value": str(line["tax_code"])}
+	out = {
+		"DetailType": "SalesItemLineDetail",
+		"Amount": (qty * price).quantize(Decimal("0.01"), ROUND_HALF_UP),
+		"SalesItemLineDetail": detail,
+	}
+	if line.get("description"):
+		out["Description"] = line["description"]
+	return out
+
+
+def update_invoice(
+	state: EmulatorState,
+	invoice_id: str,
+	lines: list[dict] | None = None,
+	entity: str = "Invoice",
+	realm_id: str | None = None,
+	**fields: Any,
+) -> dict:
+	"""A user edits an invoice in QBO: new lines (all of them, as QBO requires) and/or header fields (DueDate...)."""
+
+	def go(ctx: Ctx):
+		obj = _obj(ctx, entity, invoice_id)
+		body: dict[str, Any] = {"Id": obj["Id"], "SyncToken": obj["SyncToken"], "sparse": True, **fields}
+		if lines is not None:
+			body["Line"] = [_line(line) for line in lines]
+		return (entity, entities.update(ctx, entity, body))
+
+	return _run(state, realm_id, go)
+
+
+def seed_history(
+	state: EmulatorState, invoices: int = 300, seed: int = 15, realm_id: str | None = None, **options: Any
+) -> dict:
+	"""Fill the company with a sales history (see history.py); returns its counts."""
+	from .history import seed_history as make_history
+
+	with state.lock:
+		company = _company(state, realm_id)
+		ctx = Ctx(company, state.now())
+		counts = make_history(ctx, invoices=invoices, seed=seed, **options)
+	return counts
+
+
 ACTIONS = {
+	"update_invoice": update_invoice,
+	"seed_history": seed_history,
 	"record_payment": record_payment,
 	"void_invoice": void_invoice,
 	"add_invoice": add_invoice,

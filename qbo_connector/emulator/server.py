@@ -945,7 +945,15 @@ class EmulatorServer:
 	def record_payment(self, invoice_id: str | None = None, amount: object = None, **kwargs: Any) -> dict:
 		return self.act("record_payment", invoice_id=invoice_id, amount=amount, **kwargs)
 
-	def add_invoice(self, customer_id: str, amount: object, **kwargs: Any) -> dict:
+	def add_invoice(
+		self, customer_id: str, lines: list[dict] | object = None, amount: object = None, **kwargs: Any
+	) -> dict:
+		"""An invoice typed into QBO: add_invoice(customer, "75.50") (one untaxed "Services" line) or
+		add_invoice(customer, [lines...]) (see actions.add_invoice)."""
+		if lines is not None and not isinstance(lines, list):
+			lines, amount = None, lines  # the amount given in the second place
+		if lines is not None:
+			kwargs["lines"] = lines
 		return self.act("add_invoice", customer_id=customer_id, amount=amount, **kwargs)
 
 	def edit_invoice(self, invoice_id: str, add_amount: object = None, **kwargs: Any) -> dict:
@@ -962,6 +970,13 @@ class EmulatorServer:
 
 	def delete_payment(self, payment_id: str, **kwargs: Any) -> dict:
 		return self.act("delete_payment", payment_id=payment_id, **kwargs)
+
+	def update_invoice(self, invoice_id: str, **kwargs: Any) -> dict:
+		return self.act("update_invoice", invoice_id=invoice_id, **kwargs)
+
+	def seed_history(self, invoices: int = 300, **kwargs: Any) -> dict:
+		"""A sales history in QBO (emulator/history.py): customers, items, invoices, credit memos, payments."""
+		return self.act("seed_history", invoices=invoices, **kwargs)
 
 	def add_customer(self, display_name: str, **kwargs: Any) -> dict:
 		return self.act("add_customer", display_name=display_name, **kwargs)

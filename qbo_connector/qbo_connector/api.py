@@ -15,11 +15,14 @@ from frappe import _
 from qbo_connector.qbo_connector.permissions import RETRY_ROLES, require_roles
 from qbo_connector.qbo_connector.settings import CONNECTION
 from qbo_connector.qbo_connector.tasks import (
+	IMPORT_JOB,
 	LONG_JOB_TIMEOUT,
 	PUSH_JOB,
 	PUSH_MANY_JOB,
 	PUSHED_DOCTYPES,
 	SYNC_JOB,
+	get_engine,
+	import_job_id,
 	many_job_id,
 	push_job_id,
 )
@@ -178,3 +181,50 @@ def check_duplicate_links(company: str | None = None) -> list[dict[str, Any]]:
 				_("{0} is not connected to QuickBooks; there are no links to check.").format(company)
 			)
 	return [duplicate.as_dict() for duplicate in FrappeStore(commit=False).duplicate_links(realm_id)]
+
+
+def _import_args(kinds: list[str] | str | None) -> list[str]:
+	from qbo_connector.sync.history import IMPORT_KINDS
+
+	chosen = frappe.parse_json(kinds) if isinstance(kinds, str) else kinds
+	chosen = [str(k) for k in chosen or []] or list(IMPORT_KINDS)
+	unknown = [k for k in chosen if k not in IMPORT_KINDS]
+	if unknown:
+		frappe.throw(_("Unknown kinds to import: {0}").format(", ".join(unknown)))
+	return chosen
+
+
+@frappe.whitelist(methods=["POST"])
+def import_from_quickbooks(
+	company: str,
+	from_date: str,
+	to_date: str,
+	kinds: list[str] | str | None = None,
+	dry_run: bool | int | str = 1,
+) -> dict[str, Any]:
+	"""QBO Connection's "Import from QuickBooks": a dry run answers at once (counts, what to map first); the
+	run is a background job with a progress bar that resumes where a stopped one left off."""
+	require_roles(SYNC_ROLES)
+	_connection(company)
+	chosen = _import_args(kinds)
+	if frappe.utils.getdate(from_date) > frappe.utils.getdate(to_date):
+		frappe.throw(_("From Date must be on or before To Date."))
+	if frappe.utils.cint(dry_run):
+		return (
+			get_engine().import_history(company, str(from_date), str(to_date), chosen, dry_run=True).as_dict()
+		)
+	key = import_job_id(company)
+	frappe.enqueue(
+		IMPORT_JOB,
+		queue="long",
+		timeout=LONG_JOB_TIMEOUT,
+		job_id=key,
+		deduplicate=True,
+		enqueue_after_commit=True,
+		company=company,
+		start=str(from_date),
+		end=str(to_date),
+		kinds=chosen,
+		key=key,
+	)
+	return {"queued": True, "key": key}

@@ -10,6 +10,8 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from qbo_connector.qbo_connector.status import STATUS_DOCTYPES, STATUS_FIELD, STATUS_OPTIONS
 
 PAYMENT_ID_FIELD = "qbo_payment_id"
+INVOICE_REF_FIELD = "qbo_txn_ref"
+DOC_NUMBER_FIELD = "qbo_doc_number"
 
 
 def get_custom_fields() -> dict[str, list[dict]]:
@@ -45,6 +47,35 @@ def get_custom_fields() -> dict[str, list[dict]]:
 			"depends_on": f"eval:doc.{PAYMENT_ID_FIELD}",
 			"translatable": 0,
 		}
+	)
+	# A Sales Invoice made from a QBO Invoice/CreditMemo (pull_invoices, the import) carries "<realm>:Invoice 123": the
+	# store finds it by that before making another, and doc_events know not to push it back.
+	fields["Sales Invoice"].extend(
+		[
+			{
+				"fieldname": INVOICE_REF_FIELD,
+				"label": "QuickBooks Transaction",
+				"fieldtype": "Data",
+				"insert_after": STATUS_FIELD,
+				"read_only": 1,
+				"no_copy": 1,
+				"search_index": 1,
+				"print_hide": 1,
+				"depends_on": f"eval:doc.{INVOICE_REF_FIELD}",
+				"translatable": 0,
+			},
+			{
+				"fieldname": DOC_NUMBER_FIELD,
+				"label": "QuickBooks No.",
+				"fieldtype": "Data",
+				"insert_after": INVOICE_REF_FIELD,
+				"read_only": 1,
+				"no_copy": 1,
+				"print_hide": 1,
+				"depends_on": f"eval:doc.{DOC_NUMBER_FIELD}",
+				"translatable": 0,
+			},
+		]
 	)
 	return fields
 

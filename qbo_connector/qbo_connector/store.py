@@ -41,7 +41,7 @@ from qbo_connector.qbo_connector.doctype.qbo_class_and_location_map.qbo_class_an
 )
 from qbo_connector.qbo_connector.doctype.qbo_link.qbo_link import qbo_key, ref_key
 from qbo_connector.qbo_connector.doctype.qbo_tax_map.qbo_tax_map import get_tax_map
-from qbo_connector.qbo_connector.install import PAYMENT_ID_FIELD
+from qbo_connector.qbo_connector.install import DOC_NUMBER_FIELD, INVOICE_REF_FIELD, PAYMENT_ID_FIELD
 from qbo_connector.qbo_connector.locks import LockTimeout, redis_lock
 from qbo_connector.qbo_connector.qbo_refs import display_name, names_in, sent_number
 from qbo_connector.qbo_connector.settings import CONNECTION
@@ -114,6 +114,8 @@ CONNECTION_FIELDS = (
 	"push_payments",
 	"reconcile_qbo_payments",
 	"cancel_pulled_payments",
+	"pull_invoices",
+	"cancel_pulled_invoices",
 	"txn_date_from",
 	"auto_push_hours",
 	"pull_interval_minutes",
@@ -299,6 +301,8 @@ class FrappeStore:
 			push_payments=bool(row.push_payments),
 			reconcile_payments=bool(row.reconcile_qbo_payments),
 			cancel_pulled_payments=bool(row.cancel_pulled_payments),
+			pull_invoices=bool(row.pull_invoices),
+			cancel_pulled_invoices=bool(row.cancel_pulled_invoices),
 			txn_date_mode=TXN_DATE_INVOICE_PERIOD
 			if row.txn_date_from == "Invoice Period"
 			else TXN_DATE_POSTING,
@@ -1179,6 +1183,253 @@ class FrappeStore:
 		entry.add_comment("Comment", text=frappe.utils.escape_html(message))
 		self.commit()
 		return True
+
+	# -- invoices made in QBO ---------------------------------------------------------------------------
+	# Header fields of a pulled invoice taken as the mapping gives them (mapping/invoice_pull.py).
+	_INVOICE_HEADER = (
+		"customer",
+		"posting_date",
+		"set_posting_time",
+		"due_date",
+		"currency",
+		"conversion_rate",
+		"is_return",
+		"update_stock",
+		"ignore_pricing_rule",
+		"disable_rounded_total",
+		"apply_discount_on",
+		"discount_amount",
+		"remarks",
+		INVOICE_REF_FIELD,
+		DOC_NUMBER_FIELD,
+	)
+
+	@staticmethod
+	def _tax_account(key: str, company: str) -> str:
+		"""The ERPNext account a QBO Tax Map key stands for: an account, or a template's first tax account."""
+		if frappe.db.exists("Account", key):
+			return key
+		if frappe.db.exists("Sales Taxes and Charges Template", key):
+			account = frappe.db.get_value(
+				"Sales Taxes and Charges",
+				{"parent": key, "parenttype": "Sales Taxes and Charges Template"},
+				"account_head",
+				order_by="idx asc",
+			)
+			if account:
+				return account
+		raise SyncError(
+			"tax_map",
+			f"QBO Tax Map of {company}: '{key}' is neither an Account nor a Sales Taxes and Charges Template with "
+			"a tax row; map the QuickBooks tax code to an ERPNext tax account.",
+		)
+
+	@staticmethod
+	def _txn_key(company: str, ref: Any) -> str:
+		"""What Sales Invoice.qbo_txn_ref holds: "<realm>:Invoice 123". QBO ids are per QBO company, so the
+		realm is part of it (as for qbo_payment_id)."""
+		return f"{frappe.db.get_value(CONNECTION, company, 'realm_id')}:{ref}"
+
+	def _fill_invoice(self, doc: Any, company: str, data: dict[str, Any]) -> None:
+		doc.company = company
+		for key in self._INVOICE_HEADER:
+			if key in data:
+				doc.set(key, data[key])
+		doc.set(INVOICE_REF_FIELD, self._txn_key(company, data.get(INVOICE_REF_FIELD)))
+		if not data.get("apply_discount_on"):
+			doc.discount_amount = 0
+		doc.set("items", [])
+		doc.set("taxes", [])
+		doc.taxes_and_charges = None
+		for row in data.get("items") or []:
+			doc.append("items", {k: row[k] for k in ("item_code", "qty", "rate", "description") if k in row})
+		cost_center = frappe.get_cached_value("Company", company, "cost_center")
+		for row in data.get("taxes") or []:
+			doc.append(
+				"taxes",
+				{
+					"charge_type": "Actual",
+					"account_head": self._tax_account(row["account_head"], company),
+					"tax_amount": flt(row.get("tax_amount")),
+					"description": row.get("description") or row["account_head"],
+					"cost_center": cost_center,
+				},
+			)
+		doc.flags.ignore_permissions = True
+		doc.flags[FROM_PULL_FLAG] = True
+		doc.set_missing_values()
+		# set_missing_values may bring the customer's default taxes or price list rates back: what QBO said wins
+		for row, wanted in zip(doc.get("items"), data.get("items") or [], strict=False):
+			row.rate = flt(wanted.get("rate"))
+			row.price_list_rate = 0
+			row.discount_percentage = 0
+			row.discount_amount = 0
+			row.margin_type = None
+			if wanted.get("description"):
+				row.description = wanted["description"]
+			qty = flt(wanted.get("qty"))
+			if qty != int(qty) and any(
+				frappe.get_cached_value("UOM", uom, "must_be_whole_number")
+				for uom in {row.uom, row.stock_uom}
+				if uom
+			):
+				# QBO sells fractions of anything; a whole-number UOM here takes one unit at the line's amount
+				# (the same amount, so the same total) with the quantity kept in words.
+				sign = 1 if qty > 0 else -1
+				row.description = (
+					f"{row.description or ''} ({abs(qty):g} x {flt(wanted.get('rate')):g})".strip()
+				)
+				row.qty = sign
+				row.rate = flt(qty * flt(wanted.get("rate")), 2) * sign
+		if doc.taxes_and_charges or len(doc.get("taxes")) != len(data.get("taxes") or []):
+			doc.taxes_and_charges = None
+			doc.set(
+				"taxes",
+				[t for t in doc.get("taxes") if t.charge_type == "Actual"][: len(data.get("taxes") or [])],
+			)
+
+	def _save_invoice(self, doc: Any, data: dict[str, Any], savepoint: str) -> str:
+		frappe.db.savepoint(savepoint)
+		try:
+			with from_pull():
+				if doc.is_new():
+					doc.insert()
+				else:
+					doc.save()
+				if int(data.get("docstatus") or 0) == 1:
+					doc.submit()
+		except Exception:
+			frappe.db.rollback(save_point=savepoint)  # no half-made invoice stays behind
+			raise
+		if int(data.get("docstatus") or 0) != 1 and data.get("qbo_note"):
+			doc.add_comment("Comment", text=frappe.utils.escape_html(data["qbo_note"]))
+		self.commit()
+		return doc.name
+
+	def _live_invoice(self, company: str, ref: str) -> str | None:
+		key = self._txn_key(company, ref)
+		return frappe.db.get_value(
+			SALES_INVOICE, {"company": company, INVOICE_REF_FIELD: key, "docstatus": ("<", 2)}, "name"
+		)
+
+	def create_sales_invoice(self, company: str, data: dict[str, Any]) -> str:
+		existing = self._live_invoice(company, str(data.get(INVOICE_REF_FIELD)))
+		if existing:
+			return existing
+		doc = frappe.new_doc(SALES_INVOICE)
+		self._fill_invoice(doc, company, data)
+		return self._save_invoice(doc, data, "qbo_pull_invoice")
+
+	def amend_sales_invoice(self, name: str, data: dict[str, Any], reason: str) -> str:
+		old = frappe.get_doc(SALES_INVOICE, name)
+		if old.docstatus == 0:  # a draft (its totals disagreed): rewritten in place
+			self._fill_invoice(old, old.company, data)
+			return self._save_invoice(old, data, "qbo_pull_invoice")
+		if old.docstatus == 1:
+			frappe.db.savepoint("qbo_amend_invoice")
+			try:
+				old.flags.ignore_permissions = True
+				old.flags[FROM_PULL_FLAG] = True
+				with from_pull():
+					old.cancel()
+			except Exception:
+				frappe.db.rollback(save_point="qbo_amend_invoice")
+				frappe.clear_last_message()
+				raise
+			old.add_comment("Comment", text=frappe.utils.escape_html(reason))
+			self.commit()
+		else:
+			amended = frappe.db.get_value(
+				SALES_INVOICE, {"amended_from": name, "docstatus": ("<", 2)}, "name"
+			)
+			if amended:
+				return amended
+		doc = frappe.new_doc(SALES_INVOICE)
+		doc.amended_from = name
+		self._fill_invoice(doc, old.company, data)
+		return self._save_invoice(doc, data, "qbo_pull_invoice")
+
+	def cancel_sales_invoice(self, name: str, state: str, message: str) -> bool:
+		if not name or frappe.db.get_value(SALES_INVOICE, name, "docstatus") != 1:
+			return False
+		frappe.db.savepoint("qbo_cancel_sales_invoice")
+		try:
+			doc = frappe.get_doc(SALES_INVOICE, name)
+			doc.flags.ignore_permissions = True
+			doc.flags[FROM_PULL_FLAG] = True
+			with from_pull():
+				doc.cancel()
+		except Exception:
+			frappe.db.rollback(save_point="qbo_cancel_sales_invoice")
+			frappe.clear_last_message()
+			raise
+		set_reference_status(SALES_INVOICE, name, state.capitalize())
+		doc.add_comment("Comment", text=frappe.utils.escape_html(message))
+		self.commit()
+		return True
+
+	def set_due_date(self, name: str, due_date: str) -> bool:
+		row = frappe.db.get_value(SALES_INVOICE, name, ["due_date", "posting_date"], as_dict=True)
+		if row is None or str(row.due_date) == str(due_date):
+			return False
+		# A field ERPNext lets change after submit only through its own dialog: set where it lives (the
+		# invoice, a one-row payment schedule, the payment ledger), as a pull.
+		frappe.db.set_value(SALES_INVOICE, name, "due_date", due_date)
+		schedule = frappe.get_all(
+			"Payment Schedule", filters={"parent": name, "parenttype": SALES_INVOICE}, pluck="name"
+		)
+		if len(schedule) == 1:
+			frappe.db.set_value("Payment Schedule", schedule[0], "due_date", due_date)
+		if frappe.db.has_column("Payment Ledger Entry", "due_date"):
+			frappe.db.set_value(
+				"Payment Ledger Entry",
+				{"voucher_type": SALES_INVOICE, "voucher_no": name},
+				"due_date",
+				due_date,
+			)
+		self.commit()
+		return True
+
+	def delete_link(self, realm_id: str, doctype: str, name: str) -> None:
+		frappe.db.delete(
+			"QBO Link", {"realm_id": str(realm_id), "reference_doctype": doctype, "reference_name": name}
+		)
+		self.commit()
+
+	def _checkpoints(self, realm_id: str) -> tuple[str | None, dict[str, Any]]:
+		row = frappe.db.get_value(
+			CONNECTION, {"realm_id": realm_id}, ["name", "import_checkpoint"], as_dict=True
+		)
+		if not row:
+			return None, {}
+		try:
+			state = json.loads(row.import_checkpoint) if row.import_checkpoint else {}
+		except ValueError:
+			state = {}
+		return row.name, state if isinstance(state, dict) else {}
+
+	def get_checkpoint(self, realm_id: str, key: str) -> dict[str, Any] | None:
+		_, state = self._checkpoints(realm_id)
+		value = (state.get(str(realm_id)) or {}).get(key)
+		return value if isinstance(value, dict) else None
+
+	def set_checkpoint(self, realm_id: str, key: str, value: dict[str, Any] | None) -> None:
+		company, state = self._checkpoints(realm_id)
+		if company is None:
+			return
+		realm_state = state.get(str(realm_id)) or {}
+		if value is None:
+			realm_state.pop(key, None)
+		else:
+			realm_state[key] = value
+		frappe.db.set_value(
+			CONNECTION,
+			company,
+			"import_checkpoint",
+			json.dumps({str(realm_id): realm_state}, indent=1),
+			update_modified=False,
+		)
+		self.commit()
 
 	# -- concurrency ------------------------------------------------------------------------------------
 	@contextmanager

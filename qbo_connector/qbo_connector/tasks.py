@@ -28,6 +28,7 @@ PULL_JOB = "qbo_connector.qbo_connector.tasks.pull_connection"
 SYNC_JOB = "qbo_connector.qbo_connector.tasks.sync_company"
 WEBHOOK_JOB = "qbo_connector.qbo_connector.tasks.handle_webhook"
 PUSH_WAITING_JOB = "qbo_connector.qbo_connector.tasks.push_waiting"
+IMPORT_JOB = "qbo_connector.qbo_connector.tasks.import_history"
 PROGRESS_EVENT = "qbo_sync_progress"
 PUSHED_DOCTYPES = kinds.doctypes()  # every doctype some document kind sends (sync/kinds)
 LONG_JOB_TIMEOUT = 3600
@@ -105,6 +106,30 @@ def retry_log(log: str) -> None:
 		return
 	get_engine().retry(log)
 	frappe.db.commit()
+
+
+def import_job_id(company: str) -> str:
+	return f"qbo-import::{company}"
+
+
+def import_history(
+	company: str, start: str, end: str, kinds: list[str], key: str | None = None
+) -> dict[str, Any]:
+	"""Job behind "Import from QuickBooks": resumable and idempotent (sync/history.py), with a progress bar."""
+	_as_system_user()
+	key = key or import_job_id(company)
+	title = _("Importing from QuickBooks into {0}").format(company)
+
+	def progress(done: int, total: int, message: str) -> None:
+		_progress(key, title, done, total, message)
+		frappe.publish_progress(
+			100 * done / total if total else 100, title=title, description=message, task_id=key
+		)
+
+	result = get_engine().import_history(company, start, end, kinds, progress=progress)
+	frappe.db.commit()
+	_progress(key, title, 1, 1, result.message, finished=True)
+	return result.as_dict()
 
 
 # -- one document ---------------------------------------------------------------------------------------------

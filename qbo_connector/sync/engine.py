@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from . import interrupt, kinds
 from .bulk import BulkMixin
+from .history import HistoryMixin, ImportResult
 from .outcome import PullResult, SyncResult
 from .preview import PreviewMixin
 from .pull import PullMixin
@@ -23,7 +24,7 @@ from .store import LogEntry
 logger = logging.getLogger(__name__)
 
 
-class SyncEngine(BulkMixin, PreviewMixin, PullMixin, ReconcileMixin):
+class SyncEngine(BulkMixin, HistoryMixin, PreviewMixin, PullMixin, ReconcileMixin):
 	"""SyncEngine(store, client_for, clock=None, *, backoff=..., stale_retries=3, batch_size=30).
 
 	client_for(realm_id) returns the QBOClient of a QBO company (the factory may cache clients; the engine
@@ -32,30 +33,32 @@ class SyncEngine(BulkMixin, PreviewMixin, PullMixin, ReconcileMixin):
 	"""
 
 	# -- retries ------------------------------------------------------------------------------------------
-	def retry(self, log_id: str) -> SyncResult | PullResult:
+	def retry(self, log_id: str) -> SyncResult | PullResult | ImportResult:
 		"""Re-run the attempt a log row describes (the Retry button; any status, any error kind)."""
 		entry = self.store.get_log(log_id)
 		if entry is None:
 			raise KeyError(f"No sync log {log_id}")
 		return self._rerun(entry)
 
-	def _rerun(self, entry: LogEntry) -> SyncResult | PullResult:
+	def _rerun(self, entry: LogEntry) -> SyncResult | PullResult | ImportResult:
 		if entry.operation == "push" and entry.doctype and entry.name:
 			return self._push(entry.doctype, entry.name, retry_of=entry)
 		if entry.operation == "cancel" and entry.doctype and entry.name:
 			return self._cancel(entry.doctype, entry.name, retry_of=entry)
 		config = self._config(entry.company, entry.realm_id)
+		if entry.operation == "import" and config is not None and entry.name:
+			return self.resume_import(entry)
 		if entry.operation == "pull":
 			return self._pull(config, company=entry.company, retry_of=entry)
 		if entry.operation == "pull_entity" and config is not None and entry.doctype and entry.name:
 			return self.pull_entity(config, entry.doctype, entry.name, retry_of=entry)
 		raise ValueError(f"Sync log {entry.id} ({entry.operation}) cannot be retried")
 
-	def retry_due(self, now: datetime | None = None) -> list[SyncResult | PullResult]:
+	def retry_due(self, now: datetime | None = None) -> list[SyncResult | PullResult | ImportResult]:
 		"""Scheduler entry: retry failed attempts whose backoff has passed, and bad-data failures whose
 		document (or its customer, items or the mappings) changed since; bad data is not retried blindly."""
 		now = now or self.clock()
-		results: list[SyncResult | PullResult] = []
+		results: list[SyncResult | PullResult | ImportResult] = []
 		for entry in self.store.retry_candidates(now):
 			if not entry.retryable and (entry.doc_fingerprint is None or self.waits_for_a_fix(entry)):
 				continue

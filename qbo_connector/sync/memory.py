@@ -59,6 +59,8 @@ class MemoryStore:
 		self._name_seq = itertools.count(1)
 		self._files: dict[tuple[str, str], dict[str, bytes]] = {}
 		self._reconciled: dict[tuple[str, str, str], dict[str, Any]] = {}
+		self._checkpoints: dict[tuple[str, str], dict[str, Any]] = {}
+		self._invoice_seq = itertools.count(1)
 
 	# -- seeding (not part of the protocol) ---------------------------------------------------------------
 	def add_config(self, config: ConnectionConfig) -> None:
@@ -526,6 +528,109 @@ class MemoryStore:
 						float(inv["outstanding_amount"]) + float(ref.get("allocated_amount") or 0), 2
 					)
 			return True
+
+	# -- invoices made in QBO ---------------------------------------------------------------------------
+	@staticmethod
+	def erpnext_totals(doc: dict[str, Any]) -> None:
+		"""Totals the way ERPNext computes them for what the pull sends: item amount = round(qty x rate, 2),
+		net total less the additional discount, plus Actual tax rows; rounded totals off."""
+		from qbo_connector.mapping.money import D, q2
+
+		total = sum((q2(D(row.get("qty")) * q2(row.get("rate"))) for row in doc.get("items") or []), D(0))
+		for row in doc.get("items") or []:
+			row["amount"] = float(q2(D(row.get("qty")) * q2(row.get("rate"))))
+		taxes = sum((q2(row.get("tax_amount")) for row in doc.get("taxes") or []), D(0))
+		grand = q2(total - q2(doc.get("discount_amount")) + taxes)
+		doc.update(
+			total=float(total),
+			net_total=float(total - q2(doc.get("discount_amount"))),
+			total_taxes_and_charges=float(taxes),
+			grand_total=float(grand),
+			rounded_total=0.0,
+			outstanding_amount=float(grand) if doc.get("docstatus") == 1 else 0.0,
+		)
+
+	def _new_invoice(self, company: str, data: dict[str, Any], **extra: Any) -> str:
+		name = f"QBO-SINV-{next(self._invoice_seq):05d}"
+		doc = copy.deepcopy(data)
+		doc.update({"doctype": "Sales Invoice", "name": name, "company": company, **extra})
+		doc["docstatus"] = int(doc.get("docstatus") or 0)
+		self.erpnext_totals(doc)
+		self._docs[("Sales Invoice", name)] = doc
+		return name
+
+	def _live_invoice(self, company: str, ref: str) -> str | None:
+		for (doctype, name), doc in self._docs.items():
+			if (
+				doctype == "Sales Invoice"
+				and doc.get("company") == company
+				and doc.get("qbo_txn_ref") == ref
+				and doc.get("docstatus") != 2
+			):
+				return name
+		return None
+
+	def create_sales_invoice(self, company: str, data: dict[str, Any]) -> str:
+		with self._mutex:
+			existing = self._live_invoice(company, str(data.get("qbo_txn_ref")))
+			if existing is not None:
+				return existing
+			return self._new_invoice(company, data)
+
+	def amend_sales_invoice(self, name: str, data: dict[str, Any], reason: str) -> str:
+		with self._mutex:
+			doc = self._docs[("Sales Invoice", name)]
+			if doc.get("docstatus") == 0:
+				keep = {"name": name, "doctype": "Sales Invoice", "company": doc.get("company")}
+				doc.clear()
+				doc.update(copy.deepcopy(data))
+				doc.update(keep)
+				doc["docstatus"] = 0 if int(data.get("docstatus") or 0) == 0 else 1
+				self.erpnext_totals(doc)
+				return name
+			if doc.get("docstatus") == 2:
+				for (doctype, other), amended in self._docs.items():
+					if doctype == "Sales Invoice" and amended.get("amended_from") == name:
+						return other
+			elif float(doc.get("outstanding_amount") or 0) != float(doc.get("grand_total") or 0):
+				raise ValueError(f"Sales Invoice {name} has payments against it; cancel them first")
+			doc["docstatus"] = 2
+			doc["qbo_message"] = reason
+			return self._new_invoice(str(doc.get("company")), data, amended_from=name, qbo_message=reason)
+
+	def cancel_sales_invoice(self, name: str, state: str, message: str) -> bool:
+		with self._mutex:
+			doc = self._docs.get(("Sales Invoice", name))
+			if doc is None or doc.get("docstatus") != 1:
+				return False
+			if float(doc.get("outstanding_amount") or 0) != float(doc.get("grand_total") or 0):
+				raise ValueError(f"Sales Invoice {name} has payments against it; cancel them first")
+			doc.update(docstatus=2, qbo_state=state, qbo_message=message)
+			return True
+
+	def set_due_date(self, name: str, due_date: str) -> bool:
+		with self._mutex:
+			doc = self._docs.get(("Sales Invoice", name))
+			if doc is None or doc.get("due_date") == due_date:
+				return False
+			doc["due_date"] = due_date
+			return True
+
+	def delete_link(self, realm_id: str, doctype: str, name: str) -> None:
+		with self._mutex:
+			self._links.pop((realm_id, doctype, name), None)
+
+	def get_checkpoint(self, realm_id: str, key: str) -> dict[str, Any] | None:
+		with self._mutex:
+			value = self._checkpoints.get((realm_id, key))
+			return copy.deepcopy(value) if value is not None else None
+
+	def set_checkpoint(self, realm_id: str, key: str, value: dict[str, Any] | None) -> None:
+		with self._mutex:
+			if value is None:
+				self._checkpoints.pop((realm_id, key), None)
+			else:
+				self._checkpoints[(realm_id, key)] = copy.deepcopy(value)
 
 	# -- concurrency ------------------------------------------------------------------------------------
 	@contextmanager

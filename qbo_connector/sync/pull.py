@@ -32,6 +32,7 @@ from . import ids, kinds
 from .base import Attempt, EngineBase, money, parse_time, updated_at
 from .echo import is_own_echo
 from .identity import adoption_guard, free_item_code, passed_over_note
+from .invoice_pull import InvoicePullMixin
 from .mapper import customer_to_erpnext, item_to_erpnext, payment_to_erpnext
 from .outcome import PullResult, SyncError, SyncResult
 from .push import _note_head, is_voided
@@ -91,7 +92,7 @@ def is_newer(obj: dict[str, Any], link: Link | None) -> bool:
 	return mine is None or theirs is None
 
 
-class PullMixin(EngineBase):
+class PullMixin(InvoicePullMixin, EngineBase):
 	"""pull() and handle_webhook()."""
 
 	def pull(self, company: str | None = None, realm_id: str | None = None) -> PullResult:
@@ -215,11 +216,13 @@ class PullMixin(EngineBase):
 		entity: str,
 		obj: dict[str, Any],
 		retry_of: LogEntry | None = None,
+		force: bool = False,
 	) -> SyncResult:
 		"""Apply one QBO object to ERPNext. Quiet no-ops (echo, stale, not ours) write no log row; anything
-		that changes ERPNext or fails does."""
+		that changes ERPNext or fails does. force: bring invoices made in QBO whatever pull_invoices says
+		(the history import)."""
 		unknown = self._inactive_unknown(config, entity, obj)
-		quiet = unknown or self._quiet(config, entity, obj) or self._note_only(config, entity, obj)
+		quiet = unknown or self._quiet(config, entity, obj, force) or self._note_only(config, entity, obj)
 		if quiet is not None:
 			return SyncResult(
 				status="Skipped",
@@ -244,6 +247,9 @@ class PullMixin(EngineBase):
 			if entity == EMPLOYEE:
 				return self._apply_employee(at, config, obj)
 			if entity in PUSHED_ENTITIES:
+				link = self.store.find_link(config.realm_id, entity, str(obj.get("Id")))
+				if self.pulls_invoice(config, entity, link, force=True):
+					return self._apply_pulled_invoice(at, config, entity, obj)
 				return self._apply_invoice(at, config, entity, obj)
 			if entity == "Payment":
 				return self._apply_payment(at, config, obj)
@@ -268,7 +274,9 @@ class PullMixin(EngineBase):
 			return None
 		return f"QuickBooks {entity.lower()} {obj.get('Id')} is inactive there and was never in ERPNext: not created."
 
-	def _quiet(self, config: ConnectionConfig, entity: str, obj: dict[str, Any]) -> str | None:
+	def _quiet(
+		self, config: ConnectionConfig, entity: str, obj: dict[str, Any], force: bool = False
+	) -> str | None:
 		"""Why obj needs no work at all (so CDC re-reads and echoes do not flood the log), else None."""
 		qbo_id = str(obj.get("Id"))
 		link = self.store.find_link(config.realm_id, entity, qbo_id)
@@ -280,9 +288,15 @@ class PullMixin(EngineBase):
 			if link is None and not self._employee_matches(config, obj):
 				return f"QuickBooks employee {qbo_id} matches no ERPNext employee by e-mail or name."
 		if entity in PUSHED_ENTITIES:
-			if link is None:
+			if link is None and self.pulls_invoice(config, entity, link, force):
+				echo = self.invoice_echo(config, obj)
+				if echo is not None:
+					return echo
+				if is_gone(obj):
+					return f"{entity} {qbo_id} is voided or deleted in QuickBooks and was never in ERPNext."
+			elif link is None:
 				return f"{entity} {qbo_id} was not sent from ERPNext."
-			if link.state != "synced":
+			elif link.state != "synced":
 				return f"{entity} {qbo_id} is already {link.state}."
 		if entity == "Payment":
 			if link is not None and link.origin == "push" and not (is_gone(obj) and link.state == "synced"):
@@ -291,7 +305,7 @@ class PullMixin(EngineBase):
 			if link is None and self._being_pushed(config, obj):
 				# QBO notifies as soon as our create commits, before the pushing worker has stored the id.
 				return f"Payment {qbo_id} was sent from ERPNext ({_note_head(obj)}); its link is being written (echo)."
-			if link is None and not config.reconcile_payments:
+			if link is None and not config.reconcile_payments and not force:
 				return "Reconciling QuickBooks payments is switched off."
 		if link is not None and not is_newer(obj, link):
 			return f"{entity} {qbo_id} is unchanged since it was last applied."
@@ -314,6 +328,8 @@ class PullMixin(EngineBase):
 			return None
 		link = self.store.find_link(config.realm_id, entity, str(obj.get("Id")))
 		if link is None or link.remote_total is None or money(obj.get("TotalAmt") or 0) != link.remote_total:
+			return None
+		if link.origin == "pull":  # made from QBO: a due date or a line may have changed at the same total
 			return None
 		self._save_pull_link(config, link.doctype, link.name, entity, obj, link)
 		return f"{entity} {obj.get('Id')}: noted its new SyncToken {obj.get('SyncToken')}."
@@ -554,8 +570,8 @@ class PullMixin(EngineBase):
 				if kind not in ("Invoice", "CreditMemo"):
 					continue
 				inv = self.store.find_link(realm, kind, txn_id)
-				if inv is None or inv.doctype != SALES_INVOICE or inv.origin != "push":
-					continue
+				if inv is None or inv.doctype != SALES_INVOICE or inv.state != "synced":
+					continue  # pays an invoice ERPNext does not have (or one voided since)
 				(invoices if kind == "Invoice" else credit_notes)[txn_id] = inv.name
 				customer = customer or (self.store.get_doc(SALES_INVOICE, inv.name) or {}).get("customer")
 		if not invoices:

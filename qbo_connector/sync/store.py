@@ -76,6 +76,10 @@ class ConnectionConfig:
 	# A Payment Entry made from a QBO payment is cancelled when that payment is voided/deleted in QBO (off: only
 	# flagged). Entries made in ERPNext and pushed are only ever flagged.
 	cancel_pulled_payments: bool = True
+	# Invoices and credit memos made in QBO become Sales Invoices (returns) in ERPNext (off by default);
+	# one pulled that is voided or deleted in QBO is cancelled (off: only flagged).
+	pull_invoices: bool = False
+	cancel_pulled_invoices: bool = True
 	txn_date_mode: str = TXN_DATE_POSTING
 	auto_push_hours: float = 0.0  # 0 = off
 	pull_interval_minutes: int = 15
@@ -383,6 +387,38 @@ class Store(Protocol):
 		(state "voided" / "deleted"), leaving `message` on it. Written as a pull: the cancel is not sent to QBO.
 		Returns False when there was nothing to cancel (not submitted, already cancelled, missing); raises
 		when ERPNext refuses the cancel (the engine then flags the entry instead)."""
+
+	# -- invoices made in QBO (pull_invoices, the history import) ----------------------------------------
+	def create_sales_invoice(self, company: str, data: dict[str, Any]) -> str:
+		"""Create a Sales Invoice (a return when data["is_return"]) from a QBO Invoice/CreditMemo: submitted
+		when data["docstatus"] is 1, else a draft carrying data["qbo_note"] (why) as a comment. Idempotent on
+		data["qbo_txn_ref"]: a document of the company with that reference that is not cancelled is returned
+		instead of a second one. Written as a pull: never pushed back to QBO. Returns its name."""
+
+	def amend_sales_invoice(self, name: str, data: dict[str, Any], reason: str) -> str:
+		"""A pulled invoice changed in QBO: a draft is rewritten in place (its name returned); a submitted one
+		is cancelled (as a pull: nothing is sent to QBO) and amended with data, leaving `reason` on both.
+		Idempotent: when `name` is already cancelled and amended, the amendment is returned. Raises when
+		ERPNext refuses the cancel (payments against it)."""
+
+	def cancel_sales_invoice(self, name: str, state: str, message: str) -> bool:
+		"""Cancel a submitted Sales Invoice the pull made from a QBO invoice voided/deleted there (as
+		cancel_payment_entry does for payments). False when there was nothing to cancel; raises when ERPNext
+		refuses (the engine flags it instead)."""
+
+	def set_due_date(self, name: str, due_date: str) -> bool:
+		"""Move a pulled invoice's due date (and its one-row payment schedule) as QBO's DueDate moved, without
+		an amendment. Returns whether it changed."""
+
+	def delete_link(self, realm_id: str, doctype: str, name: str) -> None:
+		"""Forget the link of an ERPNext document (a pulled invoice cancelled and amended: its QBO object is
+		linked to the amendment next)."""
+
+	def get_checkpoint(self, realm_id: str, key: str) -> dict[str, Any] | None:
+		"""Resumable state of a long job (the history import), or None."""
+
+	def set_checkpoint(self, realm_id: str, key: str, value: dict[str, Any] | None) -> None:
+		"""Store (durably, committed) or clear (None) the state of a long job."""
 
 	# -- concurrency ------------------------------------------------------------------------------------
 	def lock(self, key: str) -> AbstractContextManager[None]:

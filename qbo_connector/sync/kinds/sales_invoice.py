@@ -128,6 +128,7 @@ KIND = Kind(
 	map=map_sales_invoice,
 	party=CUSTOMER,
 	party_field="customer",
+	not_pulled="qbo_txn_ref",  # made from a QBO invoice/credit memo (sync/invoice_pull.py): never sent back
 	filters=(("is_return", 0),),
 	items="items",
 	depends=("party", "items", "accounts"),

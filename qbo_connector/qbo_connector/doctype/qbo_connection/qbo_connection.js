@@ -44,6 +44,9 @@ frappe.ui.form.on("QBO Connection", {
 		}
 		if (frm.doc.realm_id && (is_admin || frappe.user.has_role("Accounts Manager"))) {
 			frm.add_custom_button(__("Check Duplicate Links"), () => qbo_connector.check_duplicate_links(frm.doc.company), __("QuickBooks"));
+			if (status === "Connected") {
+				frm.add_custom_button(__("Import from QuickBooks"), () => qbo_import_dialog(frm), __("QuickBooks"));
+			}
 		}
 		if (status === "Connected") {
 			qbo_connector.add_refresh_lists_button(frm);
@@ -74,3 +77,59 @@ frappe.ui.form.on("QBO Connection", {
 		}
 	},
 });
+
+// Import from QuickBooks (sync/history.py): a dry run first (counts, what to map), then a resumable job.
+const QBO_IMPORT_KINDS = [
+	["customers", __("Customers")],
+	["items", __("Items")],
+	["invoices", __("Invoices")],
+	["credit_memos", __("Credit Memos")],
+	["payments", __("Payments")],
+];
+
+function qbo_import_dialog(frm) {
+	const dialog = new frappe.ui.Dialog({
+		title: __("Import from QuickBooks"),
+		fields: [
+			{ fieldname: "from_date", fieldtype: "Date", label: __("Transactions From"), reqd: 1 },
+			{ fieldname: "to_date", fieldtype: "Date", label: __("To"), reqd: 1, default: frappe.datetime.get_today() },
+			...QBO_IMPORT_KINDS.map(([key, label]) => ({ fieldname: key, fieldtype: "Check", label, default: 1 })),
+			{ fieldname: "result", fieldtype: "HTML" },
+		],
+		primary_action_label: __("Dry Run"),
+		primary_action(values) {
+			call(values, 1).then((r) => {
+				const res = r.message || {};
+				const rows = Object.entries(res.kinds || {})
+					.map(([kind, c]) => `<tr><td>${frappe.utils.escape_html(kind)}</td><td>${c.new}</td><td>${c.existing}</td><td>${c.skipped}</td></tr>`)
+					.join("");
+				const to_map = (res.to_map || []).map((line) => `<li>${frappe.utils.escape_html(line)}</li>`).join("");
+				dialog.fields_dict.result.$wrapper.html(
+					`<table class="table table-bordered qbo-import-counts"><tr><th>${__("Kind")}</th><th>${__("To make")}</th><th>${__("Already here")}</th><th>${__("Skipped")}</th></tr>${rows}</table>` +
+						(to_map ? `<p>${__("Map these first:")}</p><ul class="qbo-import-to-map">${to_map}</ul>` : `<p>${__("Nothing needs mapping first.")}</p>`)
+				);
+				dialog.set_secondary_action_label(__("Start Import"));
+				dialog.set_secondary_action(() =>
+					call(dialog.get_values(), 0).then((r2) => {
+						dialog.hide();
+						qbo_connector.follow_progress(r2.message && r2.message.key, __("Importing from QuickBooks"), () => frm.reload_doc());
+					})
+				);
+			});
+		},
+	});
+	const call = (values, dry_run) =>
+		frappe.call({
+			method: "qbo_connector.qbo_connector.api.import_from_quickbooks",
+			args: {
+				company: frm.doc.company,
+				from_date: values.from_date,
+				to_date: values.to_date,
+				kinds: QBO_IMPORT_KINDS.map(([key]) => key).filter((key) => values[key]),
+				dry_run,
+			},
+			freeze: !!dry_run,
+			freeze_message: __("Reading QuickBooks"),
+		});
+	dialog.show();
+}
