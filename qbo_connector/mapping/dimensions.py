@@ -19,6 +19,11 @@ ClassTrackingPerTxn (one Class on the transaction), TrackDepartments (a Departme
 A value with no QBO record mapped is a MappingError naming the document's field, before anything is written
 (the probe maps first): QBO would otherwise keep the invoice untagged, and reports by class would quietly be
 wrong. Projects are not classes here: ERPNext projects correspond to QBO's projects (sub-customers).
+
+The other kinds follow the same rules where their QBO entity has the field (Intuit's entity references):
+Estimate as an invoice; PurchaseOrder, Bill and VendorCredit on their expense lines (a PurchaseOrder also on
+its form); BillPayment a location only; each TimeActivity one class and one location; a received Payment
+neither (it has no DepartmentRef).
 """
 
 from __future__ import annotations

@@ -107,6 +107,7 @@ class TestClassesAndLocations(SyncTestCase):
 		from qbo_connector.qbo_connector.tests.test_kinds import ensure_supplier, make_purchase_invoice
 
 		ensure_supplier()
+		self.addCleanup(self._forget_map)  # the suggest test expects Main unmapped
 		expense = qbo_id_by_name(self.emu, "Account", "Uncategorized Expense")
 		frappe.db.set_value(
 			CONNECTION, COMPANY, {"push_purchase_invoices": 1, "default_expense_account": expense}
