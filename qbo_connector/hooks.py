@@ -57,7 +57,8 @@ _QBO_PROGRESS_JS = "public/js/qbo_progress.js"
 _QBO_SYNC_JS = "public/js/qbo_sync.js"
 # "Preview in QuickBooks": what a push would send and create, with no write anywhere.
 _QBO_PREVIEW_JS = "public/js/qbo_preview.js"
-# "Suggest" on the account and tax maps (rows added unsaved, with their confidence).
+# "Suggest" on the account, tax and class maps (rows added unsaved, with their confidence), and on the
+# connection for the Employee map (rows written only when confirmed).
 _QBO_SUGGEST_JS = "public/js/qbo_suggest.js"
 # "Test Connection", and the refresh token's hard end on the connection.
 _QBO_HEALTH_JS = "public/js/qbo_health.js"
@@ -65,7 +66,14 @@ _QBO_HEALTH_JS = "public/js/qbo_health.js"
 _QBO_DIMENSIONS_JS = "public/js/qbo_dimensions.js"
 doctype_js = {
 	"QBO Settings": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS],
-	"QBO Connection": [_QBO_COMMON_JS, _QBO_PROGRESS_JS, _QBO_SYNC_JS, _QBO_HEALTH_JS, _QBO_DIMENSIONS_JS],
+	"QBO Connection": [
+		_QBO_COMMON_JS,
+		_QBO_PROGRESS_JS,
+		_QBO_SYNC_JS,
+		_QBO_HEALTH_JS,
+		_QBO_DIMENSIONS_JS,
+		_QBO_SUGGEST_JS,  # the Employee map's Suggest, in the "Go to" group
+	],
 	"QBO Account Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
 	"QBO Tax Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],
 	"QBO Class and Location Map": [_QBO_COMMON_JS, _QBO_SUGGEST_JS],

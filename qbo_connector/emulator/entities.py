@@ -453,13 +453,20 @@ def _tag(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 		obj["Active"] = True
 
 
-def _tags(ctx: Ctx, obj: dict) -> None:
-	"""A sales form's Class and Department references (on the form, and a Class on each line): each must be
-	an active record of this company (2500 unknown, 610 inactive)."""
+SALES_TAG_DETAILS = ("SalesItemLineDetail", "DiscountLineDetail")
+PURCHASE_TAG_DETAILS = ("ItemBasedExpenseLineDetail", "AccountBasedExpenseLineDetail")
+
+
+def _tags(ctx: Ctx, obj: dict, details: tuple[str, ...] = SALES_TAG_DETAILS) -> None:
+	"""A form's Class and Department references (on the form, and a Class on each line of the given detail
+	types): each must be an active record of this company (2500 unknown, 610 inactive). Which forms may carry
+	a ClassRef or DepartmentRef on the form itself is the field list's business (fields.py: 2010 otherwise)."""
 	_ref(ctx, obj, "ClassRef", "Class")
 	_ref(ctx, obj, "DepartmentRef", "Department")
 	for line in obj.get("Line") or []:
-		for kind in ("SalesItemLineDetail", "DiscountLineDetail"):
+		if not isinstance(line, dict):
+			continue
+		for kind in details:
 			if isinstance(line.get(kind), dict):
 				_ref(ctx, line[kind], "ClassRef", "Class")
 
@@ -1116,6 +1123,7 @@ def _purchase(ctx: Ctx, entity: str, obj: dict, old: dict | None) -> None:
 	lines = obj.get("Line")
 	if not isinstance(lines, list) or not lines:
 		raise errors.required("Line")
+	_tags(ctx, obj, PURCHASE_TAG_DETAILS)
 	lines = [copy.deepcopy(x) for x in lines if isinstance(x, dict)]
 	rate = _txn_currency(ctx, obj, vendor)
 	gtc = _gtc(ctx, obj)
@@ -1199,6 +1207,7 @@ def _bill_payment(ctx: Ctx, obj: dict, old: dict | None) -> None:
 	co = ctx.co
 	_txn_common(ctx, "BillPayment", obj, old)
 	vendor = _ref(ctx, obj, "VendorRef", "Vendor", required=True)
+	_ref(ctx, obj, "DepartmentRef", "Department")
 	total = _num(obj, "TotalAmt")
 	if total is None:
 		raise errors.required("TotalAmt")
@@ -1325,6 +1334,8 @@ def _time_activity(ctx: Ctx, obj: dict, old: dict | None) -> None:
 		obj.pop("EmployeeRef", None)
 	_ref(ctx, obj, "CustomerRef", "Customer")
 	_ref(ctx, obj, "ItemRef", "Item")
+	_ref(ctx, obj, "ClassRef", "Class")
+	_ref(ctx, obj, "DepartmentRef", "Department")
 	hours, minutes = _num(obj, "Hours"), _num(obj, "Minutes")
 	if hours is None and minutes is None and blank(obj.get("StartTime")):
 		raise errors.required("Hours")

@@ -49,7 +49,8 @@ _FIELDS = {
 	"AllowOnlineCreditCardPayment AllowOnlineACHPayment InvoiceLink EInvoiceStatus",
 	"CreditMemo": _TXN + " " + _SALES + " Balance RemainingCredit",
 	"Estimate": _TXN + " " + _SALES + " TxnStatus ExpirationDate AcceptedBy AcceptedDate",
-	"Payment": _TXN
+	# Intuit's Payment has no DepartmentRef (no location on a received payment), unlike the other transactions.
+	"Payment": _TXN.replace(" DepartmentRef", "")
 	+ " CustomerRef TotalAmt UnappliedAmt DepositToAccountRef PaymentMethodRef PaymentRefNum ARAccountRef "
 	"ProcessPayment CreditCardPayment TxnStatus TaxExemptionRef",
 	"Deposit": _TXN + " DepositToAccountRef TotalAmt HomeTotalAmt CashBack GlobalTaxCalculation TxnTaxDetail "

@@ -19,6 +19,11 @@ ClassTrackingPerTxn (one Class on the transaction), TrackDepartments (a Departme
 A value with no QBO record mapped is a MappingError naming the document's field, before anything is written
 (the probe maps first): QBO would otherwise keep the invoice untagged, and reports by class would quietly be
 wrong. Projects are not classes here: ERPNext projects correspond to QBO's projects (sub-customers).
+
+The other kinds follow the same rules where their QBO entity has the field (Intuit's entity references):
+Estimate as an invoice; PurchaseOrder, Bill and VendorCredit on their expense lines (a PurchaseOrder also on
+its form); BillPayment a location only; each TimeActivity one class and one location; a received Payment
+neither (it has no DepartmentRef).
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from typing import Any
 
 from qbo_connector.mapping.context import MappingContext
 from qbo_connector.mapping.errors import MappingError
+from qbo_connector.mapping.money import D
 
 CLASS_NONE, CLASS_PER_TXN, CLASS_PER_LINE = "none", "txn", "line"
 LINE_DETAILS = ("SalesItemLineDetail", "DiscountLineDetail")
+PURCHASE_DETAILS = ("ItemBasedExpenseLineDetail", "AccountBasedExpenseLineDetail")
 
 
 def class_tracking_of(prefs: Mapping[str, Any]) -> str:
@@ -77,19 +84,100 @@ def _unmapped(doctype: str, name: str, field: str, cost_center: str) -> MappingE
 	)
 
 
+def apply_purchase_dimensions(
+	body: dict[str, Any], doc: Mapping[str, Any], ctx: MappingContext, doctype: str, *, header_class: bool
+) -> None:
+	"""Tag a mapped purchase (PurchaseOrder, Bill, VendorCredit): QBO keeps a purchase's class on its
+	expense lines (ItemBasedExpenseLineDetail, AccountBasedExpenseLineDetail); only a PurchaseOrder also has
+	one on the form (header_class). Per line: as for invoices, each line's cost center (the tax lines take the
+	document's class). Per transaction: the document's class, on the form where QBO has one, else on every
+	line. The location is the form's DepartmentRef, as for invoices."""
+	name = str(doc.get("name") or "")
+	tracking = getattr(ctx, "class_tracking", CLASS_NONE) or CLASS_NONE
+	rows = [row for row in doc.get("items") or [] if _has_amount(row)]
+	lines = [line for line in body.get("Line") or [] if line.get("DetailType") in PURCHASE_DETAILS]
+	if tracking == CLASS_PER_LINE:
+		pairs = list(zip(rows, lines[: len(rows)], strict=False))
+		_tag_lines(pairs, lines, doc, ctx, doctype, name)
+	elif tracking == CLASS_PER_TXN:
+		ref = _document_class(doc, ctx, doctype, name)
+		if header_class:
+			body["ClassRef"] = {"value": ref}
+		else:
+			for line in lines:
+				line[line["DetailType"]]["ClassRef"] = {"value": ref}
+	if getattr(ctx, "track_locations", False):
+		body["DepartmentRef"] = {"value": _location(doc, ctx, doctype, name)}
+
+
+def apply_location(body: dict[str, Any], doc: Mapping[str, Any], ctx: MappingContext, doctype: str) -> None:
+	"""A supplier payment (BillPayment) has a location and no class in QBO; a received Payment has neither
+	(Intuit's Payment has no DepartmentRef), so it is not tagged."""
+	if getattr(ctx, "track_locations", False):
+		body["DepartmentRef"] = {"value": _location(doc, ctx, doctype, str(doc.get("name") or ""))}
+
+
+def apply_time_dimensions(
+	body: dict[str, Any], doc: Mapping[str, Any], row: Mapping[str, Any], ctx: MappingContext, doctype: str
+) -> None:
+	"""One time log's TimeActivity: QBO has one ClassRef and one DepartmentRef on it (each activity is its
+	own transaction, so per line and per transaction tracking tag it alike). The class is the log's cost
+	center, else the timesheet's, else the connection's default class (ERPNext's timesheet has no cost center
+	of its own unless one is added as a custom field or dimension)."""
+	name = str(doc.get("name") or "")
+	tracking = getattr(ctx, "class_tracking", CLASS_NONE) or CLASS_NONE
+	if tracking != CLASS_NONE:
+		idx = int(row.get("idx") or 1)
+		cost_center = row.get("cost_center") or doc.get("cost_center")
+		field = f"time_logs[{idx}].cost_center" if row.get("cost_center") else "cost_center"
+		ref = _mapped(cost_center, ctx) or ctx.default_class_ref
+		if ref is None:
+			if cost_center:
+				raise _unmapped(doctype, name, field, cost_center)
+			raise MappingError(
+				doctype,
+				name,
+				field,
+				"no cost center is set and QuickBooks tracks a class on every transaction; set a default class "
+				"on the connection (a timesheet has no cost center of its own)",
+			)
+		body["ClassRef"] = {"value": ref}
+	if getattr(ctx, "track_locations", False):
+		body["DepartmentRef"] = {"value": _location(doc, ctx, doctype, name)}
+
+
+def _has_amount(row: Mapping[str, Any]) -> bool:
+	"""The rows mapping/purchase.py makes a line of (the same filter, in the same order)."""
+	return bool(D(row.get("qty")) or D(row.get("net_amount")))
+
+
 def _per_line(
 	body: dict[str, Any], doc: Mapping[str, Any], ctx: MappingContext, doctype: str, name: str
 ) -> None:
 	items = list(doc.get("items") or [])
+	lines = [line for line in body.get("Line") or [] if line.get("DetailType") in LINE_DETAILS]
+	item_lines = [line for line in lines if line.get("DetailType") == "SalesItemLineDetail"][: len(items)]
+	_tag_lines(list(zip(items, item_lines, strict=False)), lines, doc, ctx, doctype, name)
+
+
+def _tag_lines(
+	pairs: list[tuple[Mapping[str, Any], dict[str, Any]]],
+	lines: list[dict[str, Any]],
+	doc: Mapping[str, Any],
+	ctx: MappingContext,
+	doctype: str,
+	name: str,
+) -> None:
+	"""A class on each (row, line) pair from the row's cost center, else the document's; the other lines
+	(discount, rounding, tax) take the document's class, else the default, else the first row's."""
 	header_cc = doc.get("cost_center")
 	header = _mapped(header_cc, ctx)
 	if header_cc and header is None and not ctx.default_class_ref:
 		raise _unmapped(doctype, name, "cost_center", header_cc)
 	fallback = header or ctx.default_class_ref
-	lines = [line for line in body.get("Line") or [] if line.get("DetailType") in LINE_DETAILS]
-	item_lines = [line for line in lines if line.get("DetailType") == "SalesItemLineDetail"][: len(items)]
+	item_lines = [line for _, line in pairs]
 	classes: list[str] = []
-	for position, (row, line) in enumerate(zip(items, item_lines, strict=False), start=1):
+	for position, (row, line) in enumerate(pairs, start=1):
 		idx = int(row.get("idx") or position)
 		cost_center = row.get("cost_center") or header_cc
 		ref = _mapped(cost_center, ctx) or (None if cost_center else fallback) or ctx.default_class_ref
@@ -103,7 +191,7 @@ def _per_line(
 				"no cost center is set and QuickBooks tracks a class on every line; set one (or a default class "
 				"on the connection)",
 			)
-		line["SalesItemLineDetail"]["ClassRef"] = {"value": ref}
+		line[line["DetailType"]]["ClassRef"] = {"value": ref}
 		classes.append(ref)
 	others = fallback or (classes[0] if classes else None)
 	tagged = {id(line) for line in item_lines}

@@ -1,4 +1,4 @@
-"""Suggestions for the account, tax and class maps: which QBO record an ERPNext record most likely is.
+"""Suggestions for the account, tax, class and employee maps: which QBO record an ERPNext record most likely is.
 
 Accounts are matched in passes, each only among what the earlier passes left (one QBO account is suggested for
 one ERPNext account, except where many-to-one is normal, such as several ERPNext tax accounts and one QBO sales
@@ -20,6 +20,7 @@ none. Tax templates are matched to QBO tax codes by rate (then by name among cod
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -363,3 +364,102 @@ def suggest_by_name(
 
 def _pct(value: Decimal) -> str:
 	return f"{value.normalize():f} %"
+
+
+def person_name(value: Any) -> str:
+	"""A full name compared as people write it: accents, case, punctuation and extra spaces ignored
+	("José  O'Brien-Smith" and "jose obrien smith" are the same name)."""
+	text = unicodedata.normalize("NFKD", str(value or ""))
+	text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().replace("'", "")
+	return " ".join(re.findall(r"[^\W_]+", text))
+
+
+def _emails(values: Iterable[Any]) -> set[str]:
+	return {str(v).strip().casefold() for v in values if v and "@" in str(v)}
+
+
+def _qbo_employee_name(row: Mapping[str, Any]) -> str:
+	parts = " ".join(str(row.get(k) or "").strip() for k in ("GivenName", "FamilyName")).strip()
+	return str(row.get("DisplayName") or parts or row.get("Id"))
+
+
+def _qbo_employee_names(row: Mapping[str, Any]) -> set[str]:
+	given_family = " ".join(str(row.get(k) or "") for k in ("GivenName", "MiddleName", "FamilyName"))
+	short = " ".join(str(row.get(k) or "") for k in ("GivenName", "FamilyName"))
+	names = {person_name(row.get("DisplayName")), person_name(given_family), person_name(short)}
+	return {name for name in names if name}
+
+
+def suggest_employees(
+	employees: Iterable[Mapping[str, Any]],
+	qbo_employees: Iterable[Mapping[str, Any]],
+	mapped_qbo_ids: Iterable[str] = (),
+) -> list[Suggestion]:
+	"""The Employee map's Suggest: a QBO employee for each ERPNext employee given (the active, unmapped ones),
+	by e-mail first (High), then by full name once normalised (Medium). A QBO employee already in the map,
+	inactive, or matching more than one ERPNext employee (or an ERPNext employee matching more than one QBO
+	employee) is never proposed: the row says why, and the user links it by hand. employees: dicts with
+	name, employee_name and emails (any of the employee's addresses)."""
+	taken = {str(i) for i in mapped_qbo_ids}
+	free = [
+		dict(r) for r in qbo_employees if r.get("Active", True) is not False and str(r["Id"]) not in taken
+	]
+	people = [dict(e) for e in employees]
+	chosen: dict[str, tuple[dict[str, Any], str, str]] = {}
+	why_not: dict[str, str] = {}
+
+	def match(key_of_person, keys_of_row, confidence: str, how: str) -> None:
+		rows = [r for r in free if str(r["Id"]) not in {str(c[0]["Id"]) for c in chosen.values()}]
+		# one ambiguous by e-mail is not guessed by name: the user decides
+		open_people = [p for p in people if p["name"] not in chosen and p["name"] not in why_not]
+		by_row: dict[str, list[str]] = {}
+		for row in rows:
+			keys = keys_of_row(row)
+			by_row[str(row["Id"])] = [p["name"] for p in open_people if key_of_person(p) & keys]
+		for person in open_people:
+			mine = key_of_person(person)
+			if not mine:
+				continue
+			hits = [row for row in rows if mine & keys_of_row(row)]
+			if len(hits) > 1:
+				names = ", ".join(f"'{_qbo_employee_name(r)}'" for r in hits)
+				why_not.setdefault(
+					person["name"], f"several QuickBooks employees have the same {how} ({names})"
+				)
+				continue
+			if len(hits) == 1:
+				rivals = by_row[str(hits[0]["Id"])]
+				if len(rivals) > 1:
+					why_not.setdefault(
+						person["name"],
+						f"QuickBooks employee '{_qbo_employee_name(hits[0])}' has the same {how} as several ERPNext "
+						f"employees ({', '.join(rivals)})",
+					)
+					continue
+				chosen[person["name"]] = (
+					hits[0],
+					confidence,
+					f"same {how} as '{_qbo_employee_name(hits[0])}'",
+				)
+
+	match(lambda p: _emails(p.get("emails") or ()), _qbo_emails, HIGH, "e-mail")
+	match(lambda p: {person_name(p.get("employee_name"))} - {""}, _qbo_employee_names, MEDIUM, "name")
+	out = []
+	for person in people:
+		key = str(person["name"])
+		if key in chosen:
+			row, confidence, reason = chosen[key]
+			out.append(Suggestion(key, str(row["Id"]), _qbo_employee_name(row), confidence, reason))
+		else:
+			reason = why_not.get(key) or "no free QuickBooks employee of the same e-mail or name"
+			out.append(Suggestion(key, None, None, UNMATCHED, reason))
+	return out
+
+
+def _qbo_emails(row: Mapping[str, Any]) -> set[str]:
+	address = (
+		(row.get("PrimaryEmailAddr") or {}).get("Address")
+		if isinstance(row.get("PrimaryEmailAddr"), dict)
+		else None
+	)
+	return _emails([address or row.get("Email")])

@@ -27,6 +27,7 @@ LISTS: dict[str, tuple[str, str]] = {
 	"items": ("Item", "select * from Item where Type in ('Service', 'NonInventory')"),
 	"classes": ("Class", "select * from Class"),
 	"locations": ("Department", "select * from Department"),
+	"employees": ("Employee", "select * from Employee"),
 }
 
 # Which QBO AccountTypes fit each purpose of an account map row (and the connection's account pickers).
@@ -66,6 +67,15 @@ def _slim(kind: str, row: dict[str, Any]) -> dict[str, Any]:
 		out.update(Type=row.get("Type"), FullyQualifiedName=row.get("FullyQualifiedName") or row.get("Name"))
 	elif kind in ("classes", "locations"):
 		out.update(FullyQualifiedName=row.get("FullyQualifiedName") or row.get("Name"))
+	elif kind == "employees":
+		out.update(
+			Name=row.get("DisplayName"),
+			DisplayName=row.get("DisplayName"),
+			GivenName=row.get("GivenName"),
+			MiddleName=row.get("MiddleName"),
+			FamilyName=row.get("FamilyName"),
+			PrimaryEmailAddr={"Address": (row.get("PrimaryEmailAddr") or {}).get("Address")},
+		)
 	return out
 
 

@@ -1,10 +1,14 @@
 """The maps' "Suggest" button: rows for the QBO Account Map and QBO Tax Map, with how sure each one is.
 
 Nothing is saved here: the form shows the suggestions, the user ticks the ones to keep, they are added to the
-unsaved form, and only the user's Save keeps them. The matching itself is mapping/suggest.py."""
+unsaved form, and only the user's Save keeps them. The matching itself is mapping/suggest.py.
+
+The Employee map is QBO Link rows, not a form: its Suggest (on the QBO Connection, "Go to" group) proposes,
+and confirm_employee_map writes only the rows the user ticked, as the employee pull writes them."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +17,12 @@ from frappe import _
 
 from qbo_connector.mapping.context import tax_codes_from_json
 from qbo_connector.mapping.money import D
-from qbo_connector.mapping.suggest import suggest_accounts, suggest_by_name, suggest_tax_codes
+from qbo_connector.mapping.suggest import (
+	suggest_accounts,
+	suggest_by_name,
+	suggest_employees,
+	suggest_tax_codes,
+)
 from qbo_connector.qbo.client import QBOClient
 from qbo_connector.qbo.errors import QBOError
 from qbo_connector.qbo_connector.client import run_logged, throw_qbo_error
@@ -241,3 +250,142 @@ def suggest_locations(company: str) -> list[dict[str, Any]]:
 		}
 		for s in suggest_by_name(records, locations)
 	]
+
+
+EMPLOYEE = "Employee"
+LINK = "QBO Link"
+EMPLOYEE_EMAILS = ("company_email", "personal_email", "prefered_email", "user_id")  # as the employee pull
+
+
+def _realm(company: str) -> str:
+	return str(frappe.db.get_value(CONNECTION, company, "realm_id"))
+
+
+def employee_links(realm_id: str) -> dict[str, str]:
+	"""ERPNext employee -> QBO employee id of every Employee map row of the QBO company (inactive ones too)."""
+	rows = frappe.get_all(
+		LINK,
+		filters={"realm_id": realm_id, "reference_doctype": EMPLOYEE, "qbo_id": ("is", "set")},
+		fields=["reference_name", "qbo_id"],
+		limit_page_length=0,
+	)
+	return {row.reference_name: str(row.qbo_id) for row in rows}
+
+
+def unmapped_employees(company: str, mapped: dict[str, str]) -> list[dict[str, Any]]:
+	rows = frappe.get_all(
+		EMPLOYEE,
+		filters={"company": company, "status": "Active"},
+		fields=["name", "employee_name", *EMPLOYEE_EMAILS],
+		order_by="employee_name asc, name asc",
+		limit_page_length=0,
+	)
+	return [
+		{
+			"name": row.name,
+			"employee_name": row.employee_name,
+			"emails": [row.get(field) for field in EMPLOYEE_EMAILS if row.get(field)],
+		}
+		for row in rows
+		if row.name not in mapped
+	]
+
+
+def _qbo_employees(company: str, refresh: bool) -> list[dict[str, Any]]:
+	try:
+		return get_list(company, "employees", refresh=refresh)
+	except QBOError as exc:
+		throw_qbo_error(exc)
+
+
+@frappe.whitelist()
+def suggest_employee_map(company: str) -> list[dict[str, Any]]:
+	"""A QBO employee per active ERPNext employee of the company that is not in the Employee map yet (by
+	e-mail, then by name; see mapping/suggest.py). Nothing is saved."""
+	_check(company)
+	mapped = employee_links(_realm(company))
+	people = unmapped_employees(company, mapped)
+	if not people:
+		return []
+	suggestions = suggest_employees(people, _qbo_employees(company, refresh=True), mapped.values())
+	names = {person["name"]: person["employee_name"] for person in people}
+	return [
+		{
+			"employee": s.key,
+			"employee_name": names.get(s.key),
+			"qbo_employee": s.qbo_id,
+			"qbo_employee_name": s.qbo_name,
+			"confidence": s.confidence,
+			"match_reason": s.reason,
+		}
+		for s in suggestions
+	]
+
+
+@frappe.whitelist(methods=["POST"])
+def confirm_employee_map(company: str, rows: str | list[dict[str, Any]]) -> dict[str, Any]:
+	"""Write the Employee map rows the user kept ({employee, qbo_employee} each) as QBO Link rows, as the
+	employee pull writes them. All or nothing: an employee of another company, inactive or mapped already, a
+	QBO employee unknown, inactive or mapped already, or one used twice refuses the whole confirmation."""
+	_check(company)
+	picked = frappe.parse_json(rows) if isinstance(rows, str) else rows
+	if not isinstance(picked, list) or not picked:
+		frappe.throw(_("Tick at least one employee to map."))
+	realm = _realm(company)
+	mapped = employee_links(realm)
+	qbo_rows = {row["Id"]: row for row in _qbo_employees(company, refresh=False)}
+	taken = set(mapped.values())
+	problems: list[str] = []
+	seen_employees: set[str] = set()
+	seen_qbo: set[str] = set()
+	pairs: list[tuple[str, str]] = []
+	for row in picked:
+		employee = str((row or {}).get("employee") or "")
+		qbo_id = str((row or {}).get("qbo_employee") or "")
+		if not employee or not qbo_id:
+			problems.append(_("A row names no employee or no QuickBooks employee."))
+			continue
+		facts = frappe.db.get_value(EMPLOYEE, employee, ["company", "status"], as_dict=True)
+		qbo = qbo_rows.get(qbo_id)
+		if not facts or facts.company != company or facts.status != "Active":
+			problems.append(_("Employee {0} is not an active employee of {1}.").format(employee, company))
+		elif employee in mapped:
+			problems.append(_("Employee {0} is already mapped.").format(employee))
+		elif qbo is None or qbo.get("Active") is False:
+			problems.append(_("QuickBooks employee {0} does not exist or is inactive.").format(qbo_id))
+		elif qbo_id in taken:
+			problems.append(
+				_("QuickBooks employee {0} is already mapped to another employee.").format(qbo_id)
+			)
+		elif employee in seen_employees or qbo_id in seen_qbo:
+			problems.append(
+				_("Employee {0} or QuickBooks employee {1} is ticked twice.").format(employee, qbo_id)
+			)
+		else:
+			seen_employees.add(employee)
+			seen_qbo.add(qbo_id)
+			pairs.append((employee, qbo_id))
+	if problems:
+		frappe.throw(
+			"<br>".join(frappe.utils.escape_html(p) for p in problems), title=_("Nothing was mapped")
+		)
+	from qbo_connector.qbo_connector.store import FrappeStore
+	from qbo_connector.sync.store import Link
+
+	store = FrappeStore()
+	now = datetime.now(timezone.utc)
+	for employee, qbo_id in pairs:
+		store.save_link(
+			Link(
+				realm,
+				EMPLOYEE,
+				employee,
+				EMPLOYEE,
+				qbo_id=qbo_id,
+				state="synced",
+				last_synced=now,
+				origin="pull",
+			)
+		)
+	frappe.db.commit()
+	return {"mapped": [{"employee": e, "qbo_employee": q} for e, q in pairs]}

@@ -57,3 +57,57 @@ def test_an_unmapped_branch_fails_before_anything_is_written(
 	config.default_location = emu.add_department("Everywhere")["Id"]  # a default location fixes it
 	store.add_config(config)
 	assert engine.push(SI, BASIC).ok
+
+
+PI, PO, PE = "Purchase Invoice", "Purchase Order", "Payment Entry"
+BILL, ORDER, SUPPLIER_PAY = "ACC-PINV-2026-00001", "PUR-ORD-2026-00001", "ACC-PAY-2026-00092"
+
+
+def expense_classes(obj: dict) -> list:
+	return [
+		(line[line["DetailType"]].get("ClassRef") or {}).get("value")
+		for line in obj["Line"]
+		if line["DetailType"] in ("ItemBasedExpenseLineDetail", "AccountBasedExpenseLineDetail")
+	]
+
+
+def test_purchases_and_the_supplier_payment_are_tagged_in_qbo(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer, config: ConnectionConfig
+) -> None:
+	ids = track(emu, store, config)
+	config.class_map["Retail - QTC"] = ids["retail"]
+	store.add_config(config)
+	store.update_doc(PO, ORDER, branch="Brooklyn")
+	assert engine.push(PO, ORDER).ok
+	order = emu.get("PurchaseOrder", store.get_link(emu.realm_id, PO, ORDER).qbo_id)
+	assert order["DepartmentRef"]["value"] == ids["brooklyn"]
+	assert expense_classes(order) and set(expense_classes(order)) == {ids["main"]}
+	items = [dict(row) for row in store.get_doc(PI, BILL)["items"]]
+	items[0]["cost_center"] = "Retail - QTC"
+	store.update_doc(PI, BILL, branch="Brooklyn", items=items)
+	result = engine.push(PI, BILL)
+	assert result.ok, result.message
+	bill = emu.get("Bill", store.get_link(emu.realm_id, PI, BILL).qbo_id)
+	assert bill["DepartmentRef"]["value"] == ids["brooklyn"] and "ClassRef" not in bill
+	assert expense_classes(bill)[:2] == [ids["retail"], ids["main"]]
+	store.update_doc(PI, "ACC-PINV-2026-00002", branch="Brooklyn")  # the other bill it pays goes first
+	store.update_doc(PE, SUPPLIER_PAY, branch="Brooklyn")
+	result = engine.push(PE, SUPPLIER_PAY)
+	assert result.ok, result.message
+	paid = emu.get("BillPayment", store.get_link(emu.realm_id, PE, SUPPLIER_PAY).qbo_id)
+	assert paid["DepartmentRef"]["value"] == ids["brooklyn"]
+
+
+def test_a_bill_with_an_unmapped_cost_center_fails_before_anything_is_written(
+	engine: SyncEngine, store: MemoryStore, emu: EmulatorServer, config: ConnectionConfig
+) -> None:
+	track(emu, store, config)
+	items = [dict(row) for row in store.get_doc(PI, BILL)["items"]]
+	items[1]["cost_center"] = "Stores - QTC"
+	store.update_doc(PI, BILL, branch="Brooklyn", items=items)
+	writes = emu.writes()
+	result = engine.push(PI, BILL)
+	assert result.status == "Failed" and not result.retryable
+	assert "items[2].cost_center" in result.message
+	assert "cost center 'Stores - QTC' is not mapped to a QuickBooks class" in result.message
+	assert emu.writes() == writes  # not even the vendor

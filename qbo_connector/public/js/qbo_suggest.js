@@ -2,6 +2,7 @@
 // License: MIT. See license.txt
 // "Suggest" on QBO Account Map and QBO Tax Map: rows matched by account number, name, type (tax codes by
 // rate), each with how sure it is. Ticked rows are added to the form unsaved: Save is the confirmation.
+// "Suggest Employee Map" on QBO Connection: ticked rows are written as QBO Link rows when confirmed.
 
 (function () {
 	if (window.qbo_connector_suggest_loaded) return;
@@ -129,6 +130,72 @@
 			<tbody>${body}</tbody></table>`);
 		dialog.show();
 	}
+
+	// The Employee map is QBO Link rows (no form to add rows to): ticked rows are written by the confirm call.
+	function suggest_employee_map(company) {
+		frappe
+			.call({ method: MODULE + "suggest_employee_map", args: { company }, freeze: true, freeze_message: __("Reading QuickBooks...") })
+			.then((r) => show_employees(company, r.message || []));
+	}
+
+	function show_employees(company, suggestions) {
+		if (!suggestions.length) {
+			frappe.msgprint(__("Every active employee is already in the Employee map: nothing to suggest."));
+			return;
+		}
+		const body = suggestions
+			.map((s, i) => {
+				const matched = Boolean(s.qbo_employee);
+				return `<tr class="${matched ? "" : "text-muted"}">
+					<td><input type="checkbox" data-index="${i}" ${matched ? "checked" : "disabled"}></td>
+					<td>${esc(s.employee)}</td><td>${esc(s.employee_name)}</td>
+					<td>${esc(s.qbo_employee_name || __("(none)"))}</td>
+					<td><span class="indicator-pill ${COLORS[s.confidence] || "gray"}">${esc(__(s.confidence))}</span></td>
+					<td class="small">${esc(s.match_reason)}</td></tr>`;
+			})
+			.join("");
+		const matched = suggestions.filter((s) => s.qbo_employee).length;
+		const dialog = new frappe.ui.Dialog({
+			title: __("Suggested Employee Map"),
+			size: "extra-large",
+			fields: [{ fieldtype: "HTML", fieldname: "table" }],
+			primary_action_label: __("Map Ticked Employees"),
+			primary_action() {
+				const rows = dialog.$wrapper
+					.find("input[data-index]:checked")
+					.map((_, el) => suggestions[Number($(el).attr("data-index"))])
+					.get()
+					.map((s) => ({ employee: s.employee, qbo_employee: s.qbo_employee }));
+				if (!rows.length) return dialog.hide();
+				frappe
+					.call({ method: MODULE + "confirm_employee_map", args: { company, rows }, freeze: true })
+					.then((r) => {
+						dialog.hide();
+						const count = ((r.message || {}).mapped || []).length;
+						frappe.show_alert({ message: __("{0} employees mapped.", [count]), indicator: "green" }, 8);
+					});
+			},
+		});
+		dialog.fields_dict.table.$wrapper.html(`
+			<p>${esc(__("{0} of {1} matched. Nothing is saved until you map the ticked employees.", [matched, suggestions.length]))}</p>
+			<table class="table table-bordered table-sm"><thead><tr><th></th><th>${esc(__("Employee"))}</th><th>${esc(__("Name"))}</th>
+			<th>${esc(__("QuickBooks Employee"))}</th><th>${esc(__("Confidence"))}</th><th>${esc(__("Why"))}</th></tr></thead>
+			<tbody>${body}</tbody></table>`);
+		dialog.show();
+	}
+
+	frappe.ui.form.on("QBO Connection", {
+		refresh(frm) {
+			if (frm.is_new() || frm.doc.status !== "Connected") return;
+			if (!["Accounts Manager", "System Manager"].some((role) => frappe.user.has_role(role))) return;
+			frm.add_custom_button(
+				__("Employee Map"),
+				() => frappe.set_route("List", "QBO Link", { reference_doctype: "Employee", company: frm.doc.company }),
+				__("Go to")
+			);
+			frm.add_custom_button(__("Suggest Employee Map"), () => suggest_employee_map(frm.doc.company), __("Go to"));
+		},
+	});
 
 	Object.keys(KINDS).forEach((doctype) => {
 		frappe.ui.form.on(doctype, {

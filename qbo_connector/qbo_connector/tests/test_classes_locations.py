@@ -1,6 +1,7 @@
 """Classes and locations in a real site: a QBO company that tracks classes per line and locations gets every
 invoice line tagged with its cost center's class and the invoice with a location; a cost center with no class
-fails naming the line, with nothing written to QuickBooks; Suggest finds the classes by name."""
+fails naming the line, with nothing written to QuickBooks; Suggest finds the classes by name. A purchase invoice
+becomes a bill whose expense lines carry their cost center's class (QBO keeps a bill's classes on its lines)."""
 
 from __future__ import annotations
 
@@ -100,3 +101,34 @@ class TestClassesAndLocations(SyncTestCase):
 		self.assertIn("items[1].cost_center", log.message)
 		self.assertIn(f"'{UNMAPPED}' is not mapped to a QuickBooks class", log.message)
 		self.assertEqual(self.emu.writes(), writes)
+
+	def test_bill_lines_carry_their_class_and_the_bill_its_location(self) -> None:
+		from qbo_connector.qbo_connector.tests.sync_utils import qbo_id_by_name
+		from qbo_connector.qbo_connector.tests.test_kinds import ensure_supplier, make_purchase_invoice
+
+		ensure_supplier()
+		self.addCleanup(self._forget_map)  # the suggest test expects Main unmapped
+		expense = qbo_id_by_name(self.emu, "Account", "Uncategorized Expense")
+		frappe.db.set_value(
+			CONNECTION, COMPANY, {"push_purchase_invoices": 1, "default_expense_account": expense}
+		)
+		if not frappe.db.exists(MAP, COMPANY):
+			frappe.get_doc({"doctype": MAP, "company": COMPANY}).insert(ignore_permissions=True)
+		mapping = frappe.get_doc(MAP, COMPANY)
+		mapping.set("classes", [{"cost_center": f"Main - {ABBR}", "qbo_class": self.main}])
+		mapping.save(ignore_permissions=True)
+		frappe.db.commit()
+		pi = make_purchase_invoice([(SERVICE_ITEM, 2, 150), (SERVICE_ITEM, 1, 30)])
+		self.assertEqual({row.cost_center for row in pi.items}, {f"Main - {ABBR}"})
+		self.jobs.run()
+		link = self.link_of("Purchase Invoice", pi.name)
+		self.assertEqual((link.qbo_entity, link.state), ("Bill", "Synced"))
+		bill = self.qbo_object("Bill", link.qbo_id)
+		self.assertEqual(bill["DepartmentRef"]["value"], self.brooklyn)
+		self.assertNotIn("ClassRef", bill)
+		classes = [
+			line[line["DetailType"]].get("ClassRef", {}).get("value")
+			for line in bill["Line"]
+			if line["DetailType"] in ("ItemBasedExpenseLineDetail", "AccountBasedExpenseLineDetail")
+		]
+		self.assertEqual(classes, [self.main, self.main])

@@ -91,3 +91,50 @@ class TestSuggestions(SyncTestCase):
 				suggest_account_map(COMPANY)
 		finally:
 			frappe.set_user("Administrator")
+
+
+class TestEmployeeSuggestions(SyncTestCase):
+	"""Suggest for the Employee map: proposed by e-mail then name, nothing written until confirmed; confirmed
+	rows are QBO Link rows as the pull writes them; a second Suggest proposes nothing for them."""
+
+	def test_suggest_confirm_then_nothing_more_for_the_mapped(self) -> None:
+		from qbo_connector.qbo_connector.suggestions import confirm_employee_map, suggest_employee_map
+		from qbo_connector.qbo_connector.tests.test_kinds import ensure_employee
+
+		tag = frappe.generate_hash(length=6)
+		ada = ensure_employee("Ada", f"Lovelace{tag}", f"ada.{tag}@example.com")
+		grace = ensure_employee("Grace", f"Hopper{tag}", None)
+		qbo_ada = self.emu.add_employee(f"A. Lovelace {tag}", email=f"ADA.{tag}@example.com")["Id"]
+		qbo_grace = self.emu.add_employee(f"Grace  Hopper{tag}")["Id"]
+		realm = frappe.db.get_value("QBO Connection", COMPANY, "realm_id")
+
+		rows = {row["employee"]: row for row in suggest_employee_map(COMPANY)}
+		self.assertEqual((rows[ada]["qbo_employee"], rows[ada]["confidence"]), (qbo_ada, "High"))
+		self.assertIn("same e-mail", rows[ada]["match_reason"])
+		self.assertEqual((rows[grace]["qbo_employee"], rows[grace]["confidence"]), (qbo_grace, "Medium"))
+		links = {"realm_id": realm, "reference_doctype": "Employee", "reference_name": ("in", [ada, grace])}
+		self.assertFalse(frappe.get_all("QBO Link", filters=links))  # suggesting writes nothing
+
+		with self.assertRaises(frappe.ValidationError):  # one QBO employee for two: nothing is written
+			confirm_employee_map(
+				COMPANY,
+				[{"employee": ada, "qbo_employee": qbo_ada}, {"employee": grace, "qbo_employee": qbo_ada}],
+			)
+		self.assertFalse(frappe.get_all("QBO Link", filters=links))
+
+		confirm_employee_map(COMPANY, [{"employee": ada, "qbo_employee": qbo_ada}])  # the user kept one row
+		link = self.link_of("Employee", ada)
+		self.assertEqual(
+			(link.qbo_entity, link.qbo_id, link.state, link.origin), ("Employee", qbo_ada, "Synced", "Pull")
+		)
+		self.assertIsNone(self.link_of("Employee", grace))
+
+		again = {row["employee"]: row for row in suggest_employee_map(COMPANY)}
+		self.assertNotIn(ada, again)
+		self.assertNotIn(qbo_ada, {row["qbo_employee"] for row in again.values()})
+		self.assertEqual(again[grace]["qbo_employee"], qbo_grace)
+		with self.assertRaises(frappe.ValidationError):  # already mapped
+			confirm_employee_map(COMPANY, [{"employee": ada, "qbo_employee": qbo_grace}])
+		confirm_employee_map(COMPANY, [{"employee": grace, "qbo_employee": qbo_grace}])
+		final = {row["employee"] for row in suggest_employee_map(COMPANY)}
+		self.assertFalse({ada, grace} & final)

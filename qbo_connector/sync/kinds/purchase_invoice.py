@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.dimensions import apply_purchase_dimensions
 from qbo_connector.mapping.purchase import map_bill
 
 from ..mapper import Mapped
@@ -40,7 +41,10 @@ NUMBER_TAKEN = (
 
 
 def map_purchase_invoice(doc: Mapping[str, Any], ctx: MappingContext) -> Mapped:
+	"""Bill (VendorCredit for a return), its lines tagged with classes and the form with a location as the
+	QBO company tracks them (QBO has no class on a bill's form: per transaction, every line takes it)."""
 	bill = map_bill(doc, ctx)
+	apply_purchase_dimensions(bill.body, doc, ctx, DOCTYPE, header_class=False)
 	return Mapped(
 		entity=bill.entity,
 		body=bill.body,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.dimensions import apply_purchase_dimensions
 from qbo_connector.mapping.invoice import doc_number
 from qbo_connector.mapping.purchase import map_purchase_order
 
@@ -30,7 +31,9 @@ DOCTYPE = "Purchase Order"
 
 
 def map_order(doc: Mapping[str, Any], ctx: MappingContext) -> Mapped:
+	"""PurchaseOrder, tagged as the QBO company tracks classes (per line, or one on the form) and locations."""
 	order = map_purchase_order(doc, ctx)
+	apply_purchase_dimensions(order.body, doc, ctx, DOCTYPE, header_class=True)
 	return Mapped(
 		entity=order.entity,
 		body=order.body,

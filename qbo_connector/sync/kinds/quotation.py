@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.dimensions import apply_dimensions
 from qbo_connector.mapping.estimate import map_estimate
 from qbo_connector.mapping.invoice import doc_number
 
@@ -30,7 +31,10 @@ DOCTYPE = "Quotation"
 
 
 def map_quotation(doc: Mapping[str, Any], ctx: MappingContext) -> Mapped:
+	"""Estimate, tagged with classes and a location like an invoice (alternative items are not lines)."""
 	estimate = map_estimate(doc, ctx)
+	lines = [row for row in doc.get("items") or [] if not row.get("is_alternative")]
+	apply_dimensions(estimate.body, {**doc, "items": lines}, ctx, DOCTYPE)
 	return Mapped(
 		entity="Estimate",
 		body=estimate.body,

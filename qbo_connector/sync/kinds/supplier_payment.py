@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from qbo_connector.mapping.bill_payment import map_bill_payment
 from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.dimensions import apply_location
 
 from ..mapper import Mapped
 from . import purchasing
@@ -31,7 +32,9 @@ BILLS = Needs("Purchase Invoice", ctx_field="bill_refs")
 
 
 def map_supplier_payment(doc: Mapping[str, Any], ctx: MappingContext) -> Mapped:
+	"""BillPayment, with the entry's location where QBO tracks them (a bill payment has no class in QBO)."""
 	payment = map_bill_payment(doc, ctx)
+	apply_location(payment.body, doc, ctx, DOCTYPE)
 	return Mapped(
 		entity="BillPayment",
 		body=payment.body,

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from qbo_connector.mapping.context import MappingContext
+from qbo_connector.mapping.dimensions import apply_time_dimensions
 from qbo_connector.mapping.money import D
 from qbo_connector.mapping.text import iso_date
 from qbo_connector.mapping.time import ROW_DOCTYPE, map_timesheet, marker
@@ -44,6 +45,9 @@ def _part(body: dict[str, Any], mark: str) -> Mapped:
 
 def map_time(doc: Mapping[str, Any], ctx: MappingContext) -> Mapped:
 	sheet = map_timesheet(doc, ctx)
+	rows = {int(row.get("idx") or pos): row for pos, row in enumerate(doc.get("time_logs") or [], start=1)}
+	for part in sheet.parts:
+		apply_time_dimensions(part.body, doc, rows.get(part.idx) or {"idx": part.idx}, ctx, DOCTYPE)
 	parts = [
 		Part(
 			doctype=DOCTYPE if index == 0 else ROW_DOCTYPE,
