@@ -210,9 +210,12 @@ def import_from_quickbooks(
 	if frappe.utils.getdate(from_date) > frappe.utils.getdate(to_date):
 		frappe.throw(_("From Date must be on or before To Date."))
 	if frappe.utils.cint(dry_run):
-		return (
-			get_engine().import_history(company, str(from_date), str(to_date), chosen, dry_run=True).as_dict()
+		from qbo_connector.qbo_connector.reconciliation import read_budget
+
+		dry = get_engine().import_history(
+			company, str(from_date), str(to_date), chosen, dry_run=True, budget=read_budget()
 		)
+		return dry.as_dict()
 	key = import_job_id(company)
 	frappe.enqueue(
 		IMPORT_JOB,

@@ -126,7 +126,9 @@ def import_history(
 			100 * done / total if total else 100, title=title, description=message, task_id=key
 		)
 
-	result = get_engine().import_history(company, start, end, kinds, progress=progress)
+	from qbo_connector.qbo_connector.reconciliation import read_budget
+
+	result = get_engine().import_history(company, start, end, kinds, progress=progress, budget=read_budget())
 	frappe.db.commit()
 	_progress(key, title, 1, 1, result.message, finished=True)
 	return result.as_dict()

@@ -29,6 +29,7 @@ from qbo_connector.qbo.query import Query
 from .base import Attempt
 from .outcome import SyncResult
 from .pull import PULLED_ITEM_TYPES, PullMixin, is_gone, is_inactive, is_newer
+from .reconcile import ReadBudgetGate
 from .store import ConnectionConfig, LogEntry
 
 # Kind (what the desk offers) -> QBO entity; imported in this order (payments need their invoices).
@@ -87,8 +88,14 @@ class HistoryMixin(PullMixin):
 		progress: Progress | None = None,
 		page_size: int = PAGE_SIZE,
 		retry_of: LogEntry | None = None,
+		budget: ReadBudgetGate | None = None,
 	) -> ImportResult:
-		"""Dry run (counts and what to map) or run (resumable, idempotent) an import of QBO history."""
+		"""Dry run (counts and what to map) or run (resumable, idempotent) an import of QBO history.
+
+		An import's reads can wait: with a read-budget gate (qbo/budget.py) it asks before its counts and
+		before each page, and once the month's allowance is spent it stops there, Failed with the budget's
+		reason and not retried by itself; its checkpoint stays, so its Retry (or a new run of the same
+		import) goes on from that page."""
 		config = self.store.get_config(company)
 		chosen = [k for k in IMPORT_KINDS if k in (kinds or IMPORT_KINDS)]
 		unknown = sorted(set(kinds or ()) - set(IMPORT_KINDS))
@@ -108,7 +115,7 @@ class HistoryMixin(PullMixin):
 
 		def work(at: Attempt) -> SyncResult:
 			with self.store.lock(f"{config.realm_id}:import"):
-				return self._import_locked(at, config, chosen, result, dry_run, progress, page_size)
+				return self._import_locked(at, config, chosen, result, dry_run, progress, page_size, budget)
 
 		verdict = self._run(entry, work)
 		result.log_id = verdict.log_id
@@ -133,9 +140,17 @@ class HistoryMixin(PullMixin):
 		dry_run: bool,
 		progress: Progress | None,
 		page_size: int,
+		budget: ReadBudgetGate | None = None,
 	) -> SyncResult:
 		realm = config.realm_id
+		what = "the dry run of the import from QuickBooks" if dry_run else "the import from QuickBooks"
+
+		def may_read() -> None:
+			if budget is not None:
+				budget.check_deferrable(realm, what)  # raises ReadBudgetSpent: the attempt ends Failed
+
 		client = self.client(realm)
+		may_read()
 		params = {"start": result.start, "end": result.end, "kinds": chosen}
 		checkpoint = None if dry_run else self.store.get_checkpoint(realm, CHECKPOINT_KEY)
 		if checkpoint is not None and (checkpoint.get("params") != params or checkpoint.get("done")):
@@ -166,6 +181,7 @@ class HistoryMixin(PullMixin):
 				done += position - 1
 			count = result.kinds[kind]
 			while True:
+				may_read()
 				page = list(
 					client.query(
 						self._query(entity, result.start, result.end).build(position, page_size)

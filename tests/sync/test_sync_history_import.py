@@ -9,6 +9,7 @@ from sync_support import Clock, make_config, make_engine
 
 from qbo_connector.emulator import EmulatorServer
 from qbo_connector.mapping.money import q2
+from qbo_connector.qbo.budget import ReadBudgetSpent
 from qbo_connector.sync import MemoryStore
 from qbo_connector.sync.history import CHECKPOINT_KEY
 
@@ -138,3 +139,38 @@ def test_import_killed_halfway_resumes_and_ends_the_same(big: EmulatorServer) ->
 	refs = [d.get("qbo_txn_ref") for d in store.docs(SI)]
 	assert len(refs) == len(set(refs)) == len(expected)  # nothing made twice
 	assert store.get_checkpoint(config.realm_id, CHECKPOINT_KEY)["done"] is True
+
+
+class SpentAfter:
+	"""A read-budget gate whose month's allowance runs out after `reads` asks."""
+
+	def __init__(self, reads: int) -> None:
+		self.left = reads
+		self.asked: list[str] = []
+
+	def check_deferrable(self, realm_id: str, what: str) -> None:
+		self.asked.append(what)
+		self.left -= 1
+		if self.left < 0:
+			raise ReadBudgetSpent(
+				"spent", code="READ_BUDGET", user_message=f"{what} is put off until next month"
+			)
+
+
+def test_an_import_stops_when_the_read_budget_is_spent_and_its_retry_goes_on(big: EmulatorServer) -> None:
+	store, config, _ = history_setup(big, 60)
+	engine = make_engine(big, store, Clock())
+	gate = SpentAfter(3)  # the counts, then two pages of 25
+	stopped = engine.import_history(config.company, *RANGE, ["invoices"], page_size=25, budget=gate)
+	assert stopped.status == "Failed" and "put off until next month" in stopped.message, stopped.message
+	assert gate.asked[0] == "the import from QuickBooks"
+	row = store.get_log(stopped.log_id)
+	assert row.status == "Failed" and not row.retryable  # not retried by itself before the month turns
+	assert store.get_checkpoint(config.realm_id, CHECKPOINT_KEY)["position"] == 51
+	made = len(pulled_invoices(store, config.realm_id))
+	assert made == 50  # the two pages read before the allowance ran out, nothing of the third
+	resumed = engine.retry(stopped.log_id)  # an admin's Retry (the allowance raised): from page three
+	assert resumed.status == "Success", resumed.message
+	assert resumed.resumed_from == "invoices from row 51"
+	refs = [d.get("qbo_txn_ref") for d in store.docs(SI)]
+	assert len(refs) == len(set(refs)) == len(pulled_invoices(store, config.realm_id)) > made
