@@ -141,6 +141,18 @@ def retry_note(log: Any, connection: Any | None = None) -> tuple[str, str]:
 	scheduled (with the time, or overdue and why), waits_for_fix, manual, or retried (a later attempt)."""
 	if log.get("later_attempt"):
 		return "retried", _("Tried again since: see the later attempt.")
+	moved = (
+		connection is not None
+		and connection.get("realm_id")
+		and log.get("realm_id")
+		and connection.realm_id != log.realm_id
+	)
+	if moved and (log.retryable or log.doc_fingerprint):
+		# retry_due reads only rows of the QuickBooks company a company is connected to now
+		return "waits_for_connection", _(
+			"Not retried automatically: {0} is connected to another QuickBooks company since this attempt."
+			" Use Retry to send it to the one connected now."
+		).format(connection.name)
 	if log.retryable and log.next_retry_at:
 		at = get_datetime(log.next_retry_at)
 		when = frappe.utils.format_datetime(at, "medium")

@@ -266,6 +266,12 @@ class TestLaterAttempts(TestCase):
 			kind, sentence = retry_note(log, frappe._dict(connected, status="Not connected"))
 			self.assertEqual(kind, "waits_for_connection")
 			self.assertIn(f"once {COMPANY} is connected", sentence)
+			# Connected since to another QuickBooks company: the scheduler leaves the row alone, and says so.
+			here = frappe._dict(connected, realm_id="111")
+			self.assertEqual(retry_note(frappe._dict(log, realm_id="111"), here)[0], "scheduled")
+			kind, sentence = retry_note(frappe._dict(log, realm_id="222"), here)
+			self.assertEqual(kind, "waits_for_connection")
+			self.assertIn("connected to another QuickBooks company", sentence)
 		with patch("qbo_connector.qbo_connector.status.scheduler_disabled", return_value=True):
 			kind, sentence = retry_note(frappe._dict(log, next_retry_at=past), connected)
 			self.assertEqual(kind, "scheduler_off")
