@@ -169,7 +169,10 @@ class ReconcileReport:
 
 	def summary(self) -> str:
 		counts = self.counts()
-		parts = [f"{counts[state]} {state.lower()}" for state in STATES if counts[state]]
+		# "1 missing in QBO", not "1 missing in qbo": lower case, but QBO is still a name.
+		parts = [
+			f"{counts[state]} {state.lower().replace('qbo', 'QBO')}" for state in STATES if counts[state]
+		]
 		documents = sum(1 for row in self.rows if row.name)
 		return (
 			f"{documents} ERPNext document{'s' if documents != 1 else ''} of {self.company} "

@@ -112,7 +112,7 @@ def test_every_state_of_a_month(engine: SyncEngine, store: MemoryStore, emu: Emu
 
 	log = store.get_log(report.log_id)
 	assert log.operation == "reconcile" and log.status == "Warning" and log.company == COMPANY
-	assert "2 in step" in log.message and "1 only in qbo" in log.message
+	assert "2 in step" in log.message and "1 only in QBO" in log.message
 
 
 def test_qbo_is_read_a_page_of_ids_at_a_time(

@@ -87,6 +87,9 @@ const QBO_IMPORT_KINDS = [
 	["payments", __("Payments")],
 ];
 
+// The dialog's own words for a kind ("Credit Memos"), not the key the server counts it under ("credit_memos").
+const qbo_import_label = (kind) => (QBO_IMPORT_KINDS.find(([key]) => key === kind) || [kind, kind])[1];
+
 function qbo_import_dialog(frm) {
 	const dialog = new frappe.ui.Dialog({
 		title: __("Import from QuickBooks"),
@@ -101,7 +104,7 @@ function qbo_import_dialog(frm) {
 			call(values, 1).then((r) => {
 				const res = r.message || {};
 				const rows = Object.entries(res.kinds || {})
-					.map(([kind, c]) => `<tr><td>${frappe.utils.escape_html(kind)}</td><td>${c.new}</td><td>${c.existing}</td><td>${c.skipped}</td></tr>`)
+					.map(([kind, c]) => `<tr data-kind="${frappe.utils.escape_html(kind)}"><td>${frappe.utils.escape_html(qbo_import_label(kind))}</td><td>${c.new}</td><td>${c.existing}</td><td>${c.skipped}</td></tr>`)
 					.join("");
 				const to_map = (res.to_map || []).map((line) => `<li>${frappe.utils.escape_html(line)}</li>`).join("");
 				dialog.fields_dict.result.$wrapper.html(
