@@ -254,43 +254,22 @@ class InvoicePullMixin(EngineBase):
 		def done() -> None:
 			self._save_pull_link(config, link.doctype, name, entity, obj, link, state=state)  # type: ignore[attr-defined]
 
-		flag = (
-			f"QuickBooks {entity} {qbo_id} of {SALES_INVOICE} {name} was {state} in QuickBooks; cancel "
-			f"{SALES_INVOICE} {name} in ERPNext if that is right."
-		)
-		if not config.cancel_pulled_invoices:
-			self.store.flag_qbo_state(SALES_INVOICE, name, state, flag)
-			done()
-			return at.finish("Warning", flag, action=state)
-		reason = f"Cancelled because QuickBooks {entity} {qbo_id} was {state} in QuickBooks."
-		try:
-			cancelled = self.store.cancel_sales_invoice(name, state, reason)
-		except SyncError as exc:
-			if exc.retryable:
-				raise
-			cancelled, refused = False, exc.message
-		except Exception as exc:  # noqa: BLE001 - ERPNext refused the cancel: flag the invoice instead
-			cancelled, refused = False, str(exc) or type(exc).__name__
-		else:
-			refused = None
-		if refused is not None:
-			message = (
-				f"QuickBooks {entity} {qbo_id} was {state} in QuickBooks, but {SALES_INVOICE} {name} could not "
-				f"be cancelled automatically ({refused}); cancel it in ERPNext."
-			)
-			self.store.flag_qbo_state(SALES_INVOICE, name, state, message)
-			done()
-			return at.finish("Warning", message, action=state)
-		done()
-		if not cancelled:
+		def not_submitted(flag: str) -> SyncResult:
 			self.store.flag_qbo_state(SALES_INVOICE, name, state, flag)
 			return at.finish(
 				"Warning", f"{SALES_INVOICE} {name} is not submitted; flagged: {flag}", action=state
 			)
-		return at.finish(
-			"Success",
-			f"{SALES_INVOICE} {name} cancelled: QuickBooks {entity} {qbo_id} was {state}.",
-			action="cancelled",
+
+		return self._cancel_or_flag_pulled(  # type: ignore[attr-defined]
+			at,
+			SALES_INVOICE,
+			name,
+			f"QuickBooks {entity} {qbo_id}",
+			state,
+			enabled=config.cancel_pulled_invoices,
+			cancel=lambda reason: self.store.cancel_sales_invoice(name, state, reason),
+			done=done,
+			not_submitted=not_submitted,
 		)
 
 

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -599,49 +600,75 @@ class PullMixin(InvoicePullMixin, EngineBase):
 		(switch on), else flag it; when ERPNext refuses the cancel, flag it and say why. The link moves only
 		once that is done, so a retry after a crash does it again."""
 		name, qbo_id = link.name, obj["Id"]
-		flag = (
-			f"QuickBooks payment {qbo_id} of Payment Entry {name} was {state} in QuickBooks; cancel Payment "
-			f"Entry {name} in ERPNext if that is right."
-		)
 
 		def done() -> None:
 			self._save_pull_link(config, link.doctype, name, "Payment", obj, link, state=state)
 
-		if not config.cancel_pulled_payments:
-			self.store.flag_qbo_state(PAYMENT_ENTRY, name, state, flag)
+		return self._cancel_or_flag_pulled(
+			at,
+			PAYMENT_ENTRY,
+			name,
+			f"QuickBooks payment {qbo_id}",
+			state,
+			enabled=config.cancel_pulled_payments,
+			cancel=lambda reason: self.store.cancel_payment_entry(name, state, reason),
+			done=done,
+			not_submitted=lambda _flag: at.finish(
+				"Success",
+				f"Payment Entry {name} is not submitted (already cancelled?); QuickBooks payment {qbo_id} was "
+				f"{state} in QuickBooks.",
+				action=state,
+			),
+		)
+
+	def _cancel_or_flag_pulled(
+		self,
+		at: Attempt,
+		doctype: str,
+		name: str,
+		what: str,
+		state: str,
+		*,
+		enabled: bool,
+		cancel: Callable[[str], bool],
+		done: Callable[[], None],
+		not_submitted: Callable[[str], SyncResult],
+	) -> SyncResult:
+		"""What the pull made from a QBO object (`what`, e.g. "QuickBooks payment 12") that is now voided or
+		deleted in QBO: cancel it (switch `enabled`; `cancel(reason)` returns False when the document was not
+		submitted), else flag it; when ERPNext refuses the cancel, flag it and say why. `done` moves the link,
+		only once that is decided, so a retry after a crash does it again."""
+		flag = (
+			f"{what} of {doctype} {name} was {state} in QuickBooks; cancel {doctype} {name} in ERPNext if that "
+			"is right."
+		)
+		if not enabled:
+			self.store.flag_qbo_state(doctype, name, state, flag)
 			done()
 			return at.finish("Warning", flag, action=state)
-		reason = f"Cancelled because QuickBooks payment {qbo_id} was {state} in QuickBooks."
 		try:
-			cancelled = self.store.cancel_payment_entry(name, state, reason)
+			cancelled = cancel(f"Cancelled because {what} was {state} in QuickBooks.")
 		except SyncError as exc:
 			if exc.retryable:
 				raise
 			cancelled, refused = False, exc.message
-		except Exception as exc:  # noqa: BLE001 - ERPNext refused the cancel: flag the entry instead
+		except Exception as exc:  # noqa: BLE001 - ERPNext refused the cancel: flag the document instead
 			cancelled, refused = False, str(exc) or type(exc).__name__
 		else:
 			refused = None
 		if refused is not None:
 			message = (
-				f"QuickBooks payment {qbo_id} was {state} in QuickBooks, but Payment Entry {name} could not be "
-				f"cancelled automatically ({refused}); cancel it in ERPNext."
+				f"{what} was {state} in QuickBooks, but {doctype} {name} could not be cancelled automatically "
+				f"({refused}); cancel it in ERPNext."
 			)
-			self.store.flag_qbo_state(PAYMENT_ENTRY, name, state, message)
+			self.store.flag_qbo_state(doctype, name, state, message)
 			done()
 			return at.finish("Warning", message, action=state)
 		done()
 		if not cancelled:
-			return at.finish(
-				"Success",
-				f"Payment Entry {name} is not submitted (already cancelled?); QuickBooks payment {qbo_id} was "
-				f"{state} in QuickBooks.",
-				action=state,
-			)
+			return not_submitted(flag)
 		return at.finish(
-			"Success",
-			f"Payment Entry {name} cancelled: QuickBooks payment {qbo_id} was {state} in QuickBooks.",
-			action="cancelled",
+			"Success", f"{doctype} {name} cancelled: {what} was {state} in QuickBooks.", action="cancelled"
 		)
 
 	def _pushed_payment_gone(
