@@ -1166,21 +1166,27 @@ class FrappeStore:
 		return True
 
 	def cancel_payment_entry(self, name: str, state: str, message: str) -> bool:
-		if not name or frappe.db.get_value(PAYMENT_ENTRY, name, "docstatus") != 1:
+		return self._cancel_pulled(PAYMENT_ENTRY, name, state, message)
+
+	def _cancel_pulled(self, doctype: str, name: str, state: str, message: str) -> bool:
+		"""Cancel a submitted document the pull made, as a pull (no push back), with `message` as its comment;
+		False when it is not submitted. A refused cancel leaves nothing half-done and raises."""
+		if not name or frappe.db.get_value(doctype, name, "docstatus") != 1:
 			return False
-		frappe.db.savepoint("qbo_cancel_payment_entry")
+		savepoint = "qbo_cancel_pulled"
+		frappe.db.savepoint(savepoint)
 		try:
-			entry = frappe.get_doc(PAYMENT_ENTRY, name)
-			entry.flags.ignore_permissions = True
-			entry.flags[FROM_PULL_FLAG] = True
+			doc = frappe.get_doc(doctype, name)
+			doc.flags.ignore_permissions = True
+			doc.flags[FROM_PULL_FLAG] = True
 			with from_pull():
-				entry.cancel()
+				doc.cancel()
 		except Exception:
-			frappe.db.rollback(save_point="qbo_cancel_payment_entry")  # nothing half-cancelled stays
+			frappe.db.rollback(save_point=savepoint)  # nothing half-cancelled stays
 			frappe.clear_last_message()
 			raise
-		set_reference_status(PAYMENT_ENTRY, name, state.capitalize())
-		entry.add_comment("Comment", text=frappe.utils.escape_html(message))
+		set_reference_status(doctype, name, state.capitalize())
+		doc.add_comment("Comment", text=frappe.utils.escape_html(message))
 		self.commit()
 		return True
 
@@ -1350,23 +1356,7 @@ class FrappeStore:
 		return self._save_invoice(doc, data, "qbo_pull_invoice")
 
 	def cancel_sales_invoice(self, name: str, state: str, message: str) -> bool:
-		if not name or frappe.db.get_value(SALES_INVOICE, name, "docstatus") != 1:
-			return False
-		frappe.db.savepoint("qbo_cancel_sales_invoice")
-		try:
-			doc = frappe.get_doc(SALES_INVOICE, name)
-			doc.flags.ignore_permissions = True
-			doc.flags[FROM_PULL_FLAG] = True
-			with from_pull():
-				doc.cancel()
-		except Exception:
-			frappe.db.rollback(save_point="qbo_cancel_sales_invoice")
-			frappe.clear_last_message()
-			raise
-		set_reference_status(SALES_INVOICE, name, state.capitalize())
-		doc.add_comment("Comment", text=frappe.utils.escape_html(message))
-		self.commit()
-		return True
+		return self._cancel_pulled(SALES_INVOICE, name, state, message)
 
 	def set_due_date(self, name: str, due_date: str) -> bool:
 		row = frappe.db.get_value(SALES_INVOICE, name, ["due_date", "posting_date"], as_dict=True)
