@@ -30,7 +30,7 @@ import requests
 import requests.adapters
 
 from benchmarks.vclock import SharedClock
-from qbo_connector.emulator.server import AUTHORIZE_PATH, DISCOVERY_PATH, REVOKE_PATH, TOKEN_PATH
+from qbo_connector.emulator.server import Endpoints
 from qbo_connector.qbo.client import Exchange, QBOClient
 from qbo_connector.qbo.constants import canonical_entity
 from qbo_connector.qbo.environments import Environment, custom_environment
@@ -47,7 +47,7 @@ INVOICE_PREFIX = "BENCH-SINV-"
 
 
 # -- the emulator, in a process of its own ------------------------------------------------------------------
-class EmulatorProcess:
+class EmulatorProcess(Endpoints):
 	"""benchmarks/emulator_process.py as a child process; JSON commands over its stdin/stdout."""
 
 	def __init__(
@@ -121,26 +121,6 @@ class EmulatorProcess:
 	# the EmulatorServer surface the scenarios use
 	client_id = "emulator-client-id"
 	client_secret = "emulator-client-secret"
-
-	@property
-	def api_base(self) -> str:
-		return self.base_url + "/v3"
-
-	@property
-	def token_url(self) -> str:
-		return self.base_url + TOKEN_PATH
-
-	@property
-	def authorize_url(self) -> str:
-		return self.base_url + AUTHORIZE_PATH
-
-	@property
-	def revoke_url(self) -> str:
-		return self.base_url + REVOKE_PATH
-
-	@property
-	def discovery_url(self) -> str:
-		return self.base_url + DISCOVERY_PATH
 
 	@property
 	def port(self) -> int:

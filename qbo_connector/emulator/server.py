@@ -709,7 +709,33 @@ class _HTTPServer(ThreadingHTTPServer):
 		super().handle_error(request, client_address)
 
 
-class EmulatorServer:
+class Endpoints:
+	"""The URLs an app is configured with, from `base_url` (the emulator here, or one in a child process)."""
+
+	base_url: str
+
+	@property
+	def api_base(self) -> str:
+		return self.base_url + "/v3"
+
+	@property
+	def authorize_url(self) -> str:
+		return self.base_url + AUTHORIZE_PATH
+
+	@property
+	def token_url(self) -> str:
+		return self.base_url + TOKEN_PATH
+
+	@property
+	def revoke_url(self) -> str:
+		return self.base_url + REVOKE_PATH
+
+	@property
+	def discovery_url(self) -> str:
+		return self.base_url + DISCOVERY_PATH
+
+
+class EmulatorServer(Endpoints):
 	"""The emulator, usable in-process: `with EmulatorServer(port=0, country="GB") as emu: ...`.
 
 	Keyword options are EmulatorConfig fields (client_id, client_secret, realm_id, redirect_uris, token_lifetime,
@@ -767,26 +793,6 @@ class EmulatorServer:
 	@property
 	def base_url(self) -> str:
 		return f"http://{self.host}:{self.port}"
-
-	@property
-	def api_base(self) -> str:
-		return self.base_url + "/v3"
-
-	@property
-	def authorize_url(self) -> str:
-		return self.base_url + AUTHORIZE_PATH
-
-	@property
-	def token_url(self) -> str:
-		return self.base_url + TOKEN_PATH
-
-	@property
-	def revoke_url(self) -> str:
-		return self.base_url + REVOKE_PATH
-
-	@property
-	def discovery_url(self) -> str:
-		return self.base_url + DISCOVERY_PATH
 
 	@property
 	def control_url(self) -> str:
